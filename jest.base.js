@@ -1,0 +1,18 @@
+// Shared jest settings: every package tests its TypeScript sources directly (swc, CommonJS),
+// and `@carl/<name>` imports resolve to the sibling package's src so tests never need a build.
+const path = require('node:path');
+
+module.exports = function jestConfigFor(packageDir) {
+  return {
+    displayName: path.basename(packageDir),
+    rootDir: packageDir,
+    testEnvironment: 'node',
+    testMatch: ['<rootDir>/src/**/*.test.ts'],
+    transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
+    moduleNameMapper: {
+      '^@carl/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+      '^@carl/([a-z-]+)/testing$': path.join(__dirname, 'packages/$1/src/testing/index.ts'),
+    },
+    testTimeout: 120000,
+  };
+};

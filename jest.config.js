@@ -1,0 +1,10 @@
+// Root jest: one project per package (and per example) that has a jest.config.js.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const projects = ['packages', 'examples']
+  .flatMap((group) => (fs.existsSync(path.join(__dirname, group)) ? fs.readdirSync(path.join(__dirname, group)).map((name) => path.join(group, name)) : []))
+  .filter((dir) => fs.existsSync(path.join(__dirname, dir, 'jest.config.js')))
+  .map((dir) => `<rootDir>/${dir}`);
+
+module.exports = { projects };

@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describeLoadFailure, initBackend, parseBackendName } from './backend';
+import { isCarlError } from './errors';
+
+const notFound = (name: string): Error => Object.assign(new Error(`Cannot find module '${name}'`), { code: 'MODULE_NOT_FOUND' });
+
+describe('initBackend', () => {
+  it('skips the native backends with a reason and lands on wasm here', async () => {
+    const info = await initBackend({
+      backend: 'auto',
+      gpuVisible: () => false,
+      requireModule: (name) => {
+        if (name.startsWith('@tensorflow/tfjs-node')) throw notFound(name);
+        return require(name);
+      },
+    });
+    expect(info.backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(info.skipped.map((s) => s.backend)).toEqual(['tensorflow-gpu', 'tensorflow']);
+    expect(info.skipped[0]?.reason).toMatch(/no NVIDIA GPU/);
+    expect(info.skipped[1]?.reason).toMatch(/not installed/);
+  });
+
+  it('reports a GPU package whose native addon is missing', async () => {
+    const info = await initBackend({
+      backend: 'auto',
+      gpuVisible: () => true,
+      requireModule: (name) => {
+        if (name === '@tensorflow/tfjs-node-gpu') throw new Error('The Node.js native addon module (tfjs_binding.node) can not be found at path: x');
+        if (name === '@tensorflow/tfjs-node') throw notFound(name);
+        return require(name);
+      },
+    });
+    expect(info.skipped[0]).toEqual({ backend: 'tensorflow-gpu', reason: expect.stringMatching(/native addon is missing/) });
+  });
+
+  it('honours CARL_BACKEND and registers the kernel fixes', async () => {
+    const info = await initBackend({ env: { CARL_BACKEND: 'cpu' } });
+    expect(info.backend).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    expect(tf.getKernel('UnsortedSegmentSum', 'cpu')).toBeDefined();
+    await initBackend({ backend: 'wasm' });
+    expect(tf.getKernel('UnsortedSegmentSum', 'wasm')).toBeDefined();
+  });
+
+  it('fails with BACKEND_UNAVAILABLE when a forced backend cannot start', async () => {
+    await initBackend({ backend: 'tensorflow', requireModule: (n) => { throw notFound(n); } }).then(
+      () => { throw new Error('should have failed'); },
+      (e: unknown) => {
+        expect(isCarlError(e, 'BACKEND_UNAVAILABLE')).toBe(true);
+        expect((e as Error).message).toMatch(/tensorflow: not installed/);
+      },
+    );
+  });
+
+  it('rejects unknown backend names, naming the variable', () => {
+    expect(() => parseBackendName('tpu')).toThrow(/CARL_BACKEND.*unknown backend "tpu"/);
+    expect(parseBackendName('')).toBeUndefined();
+    expect(parseBackendName(' wasm ')).toBe('wasm');
+  });
+
+  it('describes load failures', () => {
+    expect(describeLoadFailure('x', notFound('x'))).toBe('not installed (npm install x)');
+    expect(describeLoadFailure('x', new Error('libcudart.so.11.0: cannot open shared object file'))).toMatch(/native library failed/);
+  });
+});

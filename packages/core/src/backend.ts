@@ -1,0 +1,173 @@
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { match } from 'ts-pattern';
+import { CarlError } from './errors';
+import { registerKernelFixes } from './kernels/register';
+// Gradients of every op must be registered once for training to work on any backend.
+import './vendor/tfjs-gradients.js';
+
+/**
+ * The compute backends CARL-TS can run on, fastest first.
+ * - `tensorflow-gpu`: `@tensorflow/tfjs-node-gpu` (libtensorflow with CUDA), optional.
+ * - `tensorflow`: `@tensorflow/tfjs-node` (native libtensorflow on the CPU), optional.
+ * - `wasm`: `@tensorflow/tfjs-backend-wasm` (XNNPACK + SIMD), the default CPU path.
+ * - `cpu`: `@tensorflow/tfjs-backend-cpu`, pure JavaScript, the last resort.
+ */
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** Every backend in the order {@link initBackend} tries them. */
+export const BACKEND_PREFERENCE: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+/** Why a backend was passed over. */
+export interface SkippedBackend {
+  readonly backend: BackendName;
+  readonly reason: string;
+}
+
+/** What {@link initBackend} chose. */
+export interface BackendInfo {
+  readonly backend: BackendName;
+  /** The tfjs engine's name for it (`tensorflow`, `wasm`, `cpu`). */
+  readonly tfjsBackend: string;
+  readonly skipped: readonly SkippedBackend[];
+  /** Kernel replacements registered for this backend (e.g. `UnsortedSegmentSum@wasm`). */
+  readonly kernelFixes: readonly string[];
+}
+
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /** Force one backend (`auto` = try in order). Default: `$CARL_BACKEND`, else `auto`. */
+  readonly backend?: BackendName | 'auto';
+  /** Environment to read `CARL_BACKEND` from (tests pass their own). Default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Module loader (tests inject failures). Default: Node's `require`. */
+  readonly requireModule?: (name: string) => unknown;
+  /** Whether an NVIDIA GPU is visible. Default: looks for the driver under /proc and /dev. */
+  readonly gpuVisible?: () => boolean;
+}
+
+type Attempt = { ok: true; tfjsBackend: string } | { ok: false; reason: string };
+
+let current: BackendInfo | undefined;
+
+/**
+ * Picks and initialises the fastest tensor backend available, registering CARL's kernel fixes.
+ * Order: tfjs-node-gpu, tfjs-node, wasm, cpu; `CARL_BACKEND=<name>` or `{ backend }` forces one
+ * (and fails with `BACKEND_UNAVAILABLE` if it cannot start). Safe to call more than once.
+ *
+ * @example
+ * ```ts
+ * const info = await initBackend();
+ * console.log(info.backend, info.skipped); // 'wasm', [{ backend: 'tensorflow-gpu', reason: 'not installed' }, …]
+ * ```
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const env = options.env ?? process.env;
+  const requested = options.backend ?? parseBackendName(env['CARL_BACKEND']) ?? 'auto';
+  const requireModule = options.requireModule ?? ((name: string) => require(name) as unknown);
+  const gpuVisible = options.gpuVisible ?? defaultGpuVisible;
+  const candidates = requested === 'auto' ? BACKEND_PREFERENCE : [requested];
+
+  const skipped: SkippedBackend[] = [];
+  for (const backend of candidates) {
+    const attempt = await tryBackend(backend, requireModule, gpuVisible);
+    if (attempt.ok) {
+      const kernelFixes = registerKernelFixes(attempt.tfjsBackend);
+      current = { backend, tfjsBackend: attempt.tfjsBackend, skipped, kernelFixes };
+      return current;
+    }
+    skipped.push({ backend, reason: attempt.reason });
+  }
+  throw new CarlError(
+    'BACKEND_UNAVAILABLE',
+    `no tensor backend could start (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})`,
+    { field: requested === 'auto' ? 'backend' : `backend=${requested}` },
+  );
+}
+
+/** The backend chosen by the last {@link initBackend}, if any. */
+export function currentBackend(): BackendInfo | undefined {
+  return current;
+}
+
+/**
+ * Parses a backend name (as given to `CARL_BACKEND` or `--backend`); `undefined` for an empty value.
+ *
+ * @example
+ * ```ts
+ * parseBackendName('wasm'); // 'wasm'
+ * ```
+ */
+export function parseBackendName(value: string | undefined): BackendName | 'auto' | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const name = value.trim();
+  if (name === 'auto' || (BACKEND_PREFERENCE as readonly string[]).includes(name)) return name as BackendName | 'auto';
+  throw new CarlError('INVALID_CONFIG', `unknown backend "${name}"; expected one of auto, ${BACKEND_PREFERENCE.join(', ')}`, {
+    field: 'CARL_BACKEND',
+  });
+}
+
+async function tryBackend(
+  backend: BackendName,
+  requireModule: (name: string) => unknown,
+  gpuVisible: () => boolean,
+): Promise<Attempt> {
+  return match(backend)
+    .with('tensorflow-gpu', async (): Promise<Attempt> => {
+      if (!gpuVisible()) return { ok: false, reason: 'no NVIDIA GPU visible (no driver under /proc/driver/nvidia)' };
+      return loadNative('@tensorflow/tfjs-node-gpu', requireModule);
+    })
+    .with('tensorflow', () => loadNative('@tensorflow/tfjs-node', requireModule))
+    .with('wasm', () => loadJsBackend('@tensorflow/tfjs-backend-wasm', 'wasm', requireModule))
+    .with('cpu', () => loadJsBackend('@tensorflow/tfjs-backend-cpu', 'cpu', requireModule))
+    .exhaustive();
+}
+
+async function loadNative(moduleName: string, requireModule: (name: string) => unknown): Promise<Attempt> {
+  const loaded = loadModule(moduleName, requireModule);
+  if (!loaded.ok) return loaded;
+  return activate('tensorflow');
+}
+
+async function loadJsBackend(moduleName: string, tfjsBackend: string, requireModule: (name: string) => unknown): Promise<Attempt> {
+  const loaded = loadModule(moduleName, requireModule);
+  if (!loaded.ok) return loaded;
+  return activate(tfjsBackend);
+}
+
+function loadModule(moduleName: string, requireModule: (name: string) => unknown): Attempt {
+  try {
+    requireModule(moduleName);
+    return { ok: true, tfjsBackend: '' };
+  } catch (error) {
+    return { ok: false, reason: describeLoadFailure(moduleName, error) };
+  }
+}
+
+async function activate(tfjsBackend: string): Promise<Attempt> {
+  try {
+    if (!(await tf.setBackend(tfjsBackend))) return { ok: false, reason: `tfjs could not initialise the "${tfjsBackend}" backend` };
+    await tf.ready();
+    return { ok: true, tfjsBackend };
+  } catch (error) {
+    return { ok: false, reason: `initialisation failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/** Turns a require() failure into the short reason users see. */
+export function describeLoadFailure(moduleName: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'MODULE_NOT_FOUND' && message.includes(moduleName)) return `not installed (npm install ${moduleName})`;
+  if (/tfjs_binding\.node|native addon/i.test(message)) return 'installed, but its native addon is missing (the install script could not download libtensorflow)';
+  if (/libcud|cudnn|libtensorflow/i.test(message)) return `native library failed to load: ${firstLine(message)}`;
+  return `failed to load: ${firstLine(message)}`;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+function defaultGpuVisible(): boolean {
+  return fs.existsSync('/proc/driver/nvidia/version') || fs.existsSync('/dev/nvidia0');
+}

@@ -1,0 +1,23 @@
+// Public API of @carl/core: backends, kernel fixes, fast ops, contracts, RNG and errors.
+export { initBackend, currentBackend, parseBackendName, describeLoadFailure, BACKEND_PREFERENCE } from './backend';
+export type { BackendName, BackendInfo, SkippedBackend, InitBackendOptions } from './backend';
+export { registerKernelFixes } from './kernels/register';
+export { unsortedSegmentSumValues } from './kernels/unsorted-segment-sum';
+export { matMul, dense } from './ops/matmul';
+export { CarlError, isCarlError } from './errors';
+export type { CarlErrorCode, ErrorLocation } from './errors';
+export { Random } from './random';
+export type { RandomState } from './random';
+export { va, toUnitRange, fromUnitRange } from './va';
+export type { VA, LabeledText, RatingScale } from './va';
+export type {
+  Encoder,
+  EncoderInputs,
+  EncoderOutput,
+  ForwardOptions,
+  Tokenizer,
+  TokenizedBatch,
+  EncodeOptions,
+  SpecialTokenIds,
+} from './encoder';
+export { toEncoderInputs, disposeInputs } from './inputs';

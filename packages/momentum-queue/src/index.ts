@@ -1,0 +1,2 @@
+// Public API of @carl/momentum-queue.
+export {};
