@@ -21,3 +21,5 @@ export type {
   SpecialTokenIds,
 } from './encoder';
 export { toEncoderInputs, disposeInputs } from './inputs';
+export { AdamW, namedGradients, clipByGlobalNorm, learningRateSchedule } from './optim';
+export type { AdamWOptions, AdamWState, ScheduleOptions } from './optim';
