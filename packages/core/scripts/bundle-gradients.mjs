@@ -23,6 +23,8 @@ const result = await build({
   legalComments: 'none',
   write: false,
   logLevel: 'silent',
+  // Path comments in the output are relative to this: fix it so the file is the same from any cwd.
+  absWorkingDir: `${here}..`,
 });
 const code = header + result.outputFiles[0].text;
 if (process.argv.includes('--check')) {

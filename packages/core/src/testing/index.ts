@@ -5,6 +5,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../backend';
 
+// The helpers run under any runner with jest-style globals (jest, vitest with globals); declared here
+// so the published typings do not depend on @types/jest.
+declare const describe: (name: string, body: () => void) => void;
+declare const beforeAll: (fn: () => Promise<void> | void) => void;
+
 /** The backends every test suite runs on here (no native TensorFlow in CI). */
 export const TEST_BACKENDS: readonly BackendName[] = ['cpu', 'wasm'];
 
