@@ -69,12 +69,14 @@ export function createToyEncoder(options: ToyEncoderOptions): Encoder {
   const hidden = options.hiddenSize ?? 8;
   const maxLength = options.maxLength ?? 64;
   const rng = new Random(options.seed ?? 0);
-  const init = (shape: number[], scale: number): tf.Tensor => tf.randomNormal(shape, 0, scale, 'float32', rng.seed());
+  // tf.variable copies its initial value: build each inside tidy so the temporary is freed.
+  const init = (shape: number[], scale: number): tf.Variable =>
+    tf.variable(tf.tidy(() => (scale === 0 ? tf.zeros(shape) : tf.randomNormal(shape, 0, scale, 'float32', rng.seed()))));
   const variables = new Map<string, tf.Variable>([
-    ['embeddings.word_embeddings.weight', tf.variable(init([tokenizer.vocabSize, hidden], 0.5))],
-    ['embeddings.position_embeddings.weight', tf.variable(init([maxLength, hidden], 0.1))],
-    ['dense.weight', tf.variable(init([hidden, hidden], 1 / Math.sqrt(hidden)))],
-    ['dense.bias', tf.variable(tf.zeros([hidden]))],
+    ['embeddings.word_embeddings.weight', init([tokenizer.vocabSize, hidden], 0.5)],
+    ['embeddings.position_embeddings.weight', init([maxLength, hidden], 0.1)],
+    ['dense.weight', init([hidden, hidden], 1 / Math.sqrt(hidden))],
+    ['dense.bias', init([hidden], 0)],
   ]);
   return new ToyEncoder(tokenizer, variables, hidden, maxLength, options.dropout ?? 0.1, options);
 }
@@ -121,7 +123,7 @@ class ToyEncoder implements Encoder {
   }
 
   clone(options: { trainable?: boolean } = {}): Encoder {
-    const copies = new Map([...this.vars].map(([name, v]) => [name, tf.variable(v.clone(), options.trainable ?? true)]));
+    const copies = new Map([...this.vars].map(([name, v]) => [name, tf.variable(v, options.trainable ?? true)]));
     return new ToyEncoder(this.tokenizer, copies, this.hiddenSize, this.maxLength, this.dropout, this.options);
   }
 
