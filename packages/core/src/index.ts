@@ -8,7 +8,7 @@ export { CarlError, isCarlError } from './errors';
 export type { CarlErrorCode, ErrorLocation } from './errors';
 export { Random } from './random';
 export type { RandomState } from './random';
-export { va, toUnitRange, fromUnitRange } from './va';
+export { va, toUnitRange, fromUnitRange, SAM_1_5, SCALE_1_9 } from './va';
 export type { VA, LabeledText, RatingScale } from './va';
 export type {
   Encoder,

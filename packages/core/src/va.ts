@@ -79,3 +79,9 @@ export function toUnitRange(value: number, scale: RatingScale): number {
 export function fromUnitRange(value: number, scale: RatingScale): number {
   return scale.min + ((value + 1) * (scale.max - scale.min)) / 2;
 }
+
+/** EmoBank's 1–5 Self-Assessment Manikin scale. */
+export const SAM_1_5: RatingScale = Object.freeze({ name: 'sam-1-5', min: 1, max: 5 });
+
+/** The 1–9 scale of the Facebook posts and the Warriner norms. */
+export const SCALE_1_9: RatingScale = Object.freeze({ name: 'scale-1-9', min: 1, max: 9 });

@@ -13,7 +13,7 @@ import {
 } from './loaders';
 import { loadTable } from './table';
 import { allRows } from './types';
-import { describeWithData, expectCarlError, tmpTree } from './__fixtures__/helpers';
+import { describeWithData, expectCarlError, tmpTree } from '@carl/core/testing';
 
 const enc = (s: string): number[] => [...new TextEncoder().encode(s)];
 

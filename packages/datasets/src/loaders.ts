@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { LabeledText, RatingScale, VA } from '@carl/core';
+import { SAM_1_5, SCALE_1_9, type LabeledText, type VA } from '@carl/core';
 import { decodeText, readBytes, type TextEncoding } from './decode';
 import { parseDelimited } from './delimited';
 import type { DatasetName } from './registry';
@@ -8,13 +8,8 @@ import { datasetSpec, resolveDatasetFiles, type ResolveOptions } from './resolve
 import { RowCollector, readTableInto, type RowOptions } from './table';
 import type { Dataset, SplitName } from './types';
 
-/**
- * EmoBank's Self-Assessment Manikin scale, 1–5 (the same constant as @carl/va-labeling's, repeated
- * here so this package stands alone).
- */
-export const SAM_1_5: RatingScale = Object.freeze({ name: 'sam-1-5', min: 1, max: 5 });
-/** The 1–9 scale of the Facebook posts and the Warriner norms. */
-export const SCALE_1_9: RatingScale = Object.freeze({ name: 'scale-1-9', min: 1, max: 9 });
+// The scales are shared with @carl/va-labeling through @carl/core.
+export { SAM_1_5, SCALE_1_9 };
 
 /** Options every built-in loader takes: where to find the corpus, and what to do with bad rows. */
 export interface CommonLoadOptions extends ResolveOptions, RowOptions {}

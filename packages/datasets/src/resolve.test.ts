@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DATASETS, DATASET_NAMES, fileUrl, type DatasetSpec } from './registry';
 import { datasetSpec, defaultCacheDir, resolveDataset, resolveDatasetFiles, resolveSpecFiles, type Fetcher } from './resolve';
-import { describeWithData, expectCarlError, tmpTree, withEnv } from './__fixtures__/helpers';
+import { describeWithData, expectCarlError, tmpTree, withEnv } from '@carl/core/testing';
 
 const sha = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 

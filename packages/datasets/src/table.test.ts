@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { loadTable } from './table';
 import { SAM_1_5, SCALE_1_9 } from './loaders';
-import { expectCarlError, tmpTree } from './__fixtures__/helpers';
+import { expectCarlError, tmpTree } from '@carl/core/testing';
 
 const VA_COLS = { valence: 'V', arousal: 'A', scale: SAM_1_5 } as const;
 

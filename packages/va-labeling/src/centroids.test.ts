@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { isCarlError, type LabeledText } from '@carl/core';
 import { SCHEME_LABELS, categoryCentroids, centroidsFor, centroidsFromCorpus, labelsToVA, withCentroidVA } from './centroids';
 import { loadWarrinerNorms, wordNorms } from './norms';
-import { describeWithData, withEnv } from './__fixtures__/helpers';
+import { describeWithData, withEnv } from '@carl/core/testing';
 
 // Hand-made norms in unit space for the Ekman words (values are arbitrary but distinct).
 const ekmanNorms = wordNorms(

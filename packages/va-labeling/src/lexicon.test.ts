@@ -3,7 +3,7 @@ import { isCarlError } from '@carl/core';
 import { lexiconVA } from './lexicon';
 import { loadWarrinerNorms, wordNorms } from './norms';
 import { lemmaCandidates, tokenize } from './tokenize';
-import { describeWithData, tmpTree, withEnv } from './__fixtures__/helpers';
+import { describeWithData, tmpTree, withEnv } from '@carl/core/testing';
 
 const norms = wordNorms(
   {

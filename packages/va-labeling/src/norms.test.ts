@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { isCarlError } from '@carl/core';
 import { afinnNorms, loadWarrinerNorms, loadWordNorms, wordNorms } from './norms';
 import { SAM_1_5, SCALE_1_9 } from './scales';
-import { describeWithData, tmpTree } from './__fixtures__/helpers';
+import { describeWithData, tmpTree } from '@carl/core/testing';
 
 const HEADER = ',Word,V.Mean.Sum,V.SD.Sum,A.Mean.Sum,D.Mean.Sum';
 

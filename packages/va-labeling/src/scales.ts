@@ -18,10 +18,8 @@ export function defineScale(name: string, min: number, max: number): RatingScale
   return Object.freeze({ name, min, max });
 }
 
-/** EmoBank's Self-Assessment Manikin scale: 1 (negative / calm / controlled) … 5. */
-export const SAM_1_5: RatingScale = defineScale('sam-1-5', 1, 5);
-/** The 1–9 scale of the Facebook posts (Preoţiuc-Pietro et al. 2016), ANEW and the Warriner norms. */
-export const SCALE_1_9: RatingScale = defineScale('scale-1-9', 1, 9);
+/** EmoBank's Self-Assessment Manikin scale (1–5) and the 1–9 scale of the Facebook posts, ANEW and Warriner. */
+export { SAM_1_5, SCALE_1_9 } from '@carl/core';
 /** AFINN's integer valence scores, −5 … +5. */
 export const AFINN_SCALE: RatingScale = defineScale('afinn-5', -5, 5);
 /** The common space every CARL label lives in. */

@@ -118,3 +118,4 @@ export function expectNoTensorLeak(fn: () => void): void {
 
 export { createToyEncoder, ToyTokenizer } from './toy-encoder';
 export type { ToyEncoderOptions } from './toy-encoder';
+export { tmpTree, sharedDir, realDataDir, describeWithData, withEnv, expectCarlError } from './data';
