@@ -7,6 +7,8 @@ module.exports = function jestConfigFor(packageDir) {
     displayName: path.basename(packageDir),
     rootDir: packageDir,
     testEnvironment: 'node',
+    // Sources first: a stray compiled .js beside a .ts must never shadow it.
+    moduleFileExtensions: ['ts', 'js', 'json', 'node'],
     testMatch: ['<rootDir>/src/**/*.test.ts'],
     transform: {
       '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
