@@ -1,2 +1,28 @@
-// Public API of @carl/encoder.
-export {};
+// Public API of @carl/encoder: BERT/RoBERTa encoders on tfjs, Hugging Face checkpoints, tokenizers, MLM pre-training.
+export { TransformerEncoder, parameterShapes } from './model';
+export type { LoadReport, EmbedOptions } from './model';
+export { createEncoder, defaultTokenizer, resolveConfig } from './create';
+export type { CreateEncoderOptions } from './create';
+export { presets } from './presets';
+export type { PresetName, Preset } from './presets';
+export { parseHfConfig, toHfConfig, validateConfig, maxSequenceLength } from './config';
+export type { EncoderConfig, Architecture, HiddenAct, Pooling } from './config';
+export { loadPretrained, loadMlmHead, savePretrained, readConfig, canonicalName } from './checkpoint';
+export type { LoadPretrainedOptions, SavePretrainedOptions } from './checkpoint';
+export { readSafetensors, writeSafetensors, readSafetensorsFile, writeSafetensorsFile } from './safetensors';
+export type { SafetensorsDType, FloatDType, SafetensorsEntry, SafetensorsFile, TensorToWrite } from './safetensors';
+export { TextTokenizer } from './tokenizer-base';
+export type { DecodeOptions } from './tokenizer-base';
+export { WordPieceTokenizer } from './wordpiece';
+export type { WordPieceOptions } from './wordpiece';
+export { HfTokenizer, bpeTokenizerJson } from './hf-tokenizer';
+export type { HfTokenizerOptions, BpeOptions, TokenizerJson } from './hf-tokenizer';
+export { loadTokenizer } from './load-tokenizer';
+export type { LoadTokenizerOptions } from './load-tokenizer';
+export { trainWordPiece } from './train-wordpiece';
+export type { TrainWordPieceOptions } from './train-wordpiece';
+export { MlmHead, mlmHeadNames } from './mlm';
+export type { TokenGenerator, TokenMatrix, GeneratorOptions } from './mlm';
+export { pretrainMLM, maskTokens, latestCheckpoint } from './pretrain';
+export type { PretrainMlmOptions, PretrainMlmResult, MlmProgress, MaskedBatch } from './pretrain';
+export { selfAttention, additiveMask } from './attention';
