@@ -69,9 +69,10 @@ export function createToyEncoder(options: ToyEncoderOptions): Encoder {
   const hidden = options.hiddenSize ?? 8;
   const maxLength = options.maxLength ?? 64;
   const rng = new Random(options.seed ?? 0);
-  // tf.variable copies its initial value: build each inside tidy so the temporary is freed.
+  // A variable shares its initial value's data: create it inside tidy (which never disposes variables)
+  // so the temporary tensor handle is released.
   const init = (shape: number[], scale: number): tf.Variable =>
-    tf.variable(tf.tidy(() => (scale === 0 ? tf.zeros(shape) : tf.randomNormal(shape, 0, scale, 'float32', rng.seed()))));
+    tf.tidy(() => tf.variable(scale === 0 ? tf.zeros(shape) : tf.randomNormal(shape, 0, scale, 'float32', rng.seed())));
   const variables = new Map<string, tf.Variable>([
     ['embeddings.word_embeddings.weight', init([tokenizer.vocabSize, hidden], 0.5)],
     ['embeddings.position_embeddings.weight', init([maxLength, hidden], 0.1)],
@@ -123,7 +124,7 @@ class ToyEncoder implements Encoder {
   }
 
   clone(options: { trainable?: boolean } = {}): Encoder {
-    const copies = new Map([...this.vars].map(([name, v]) => [name, tf.variable(v, options.trainable ?? true)]));
+    const copies = new Map([...this.vars].map(([name, v]) => [name, tf.tidy(() => tf.variable(v.clone(), options.trainable ?? true))]));
     return new ToyEncoder(this.tokenizer, copies, this.hiddenSize, this.maxLength, this.dropout, this.options);
   }
 
