@@ -38,59 +38,50 @@ function outputShape(inputs: SegmentInputs, numSegments: number): { shape: numbe
 }
 
 interface WasmLikeBackend {
-  readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
 }
 
 interface CpuLikeBackend {
-  readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: tf.backend_util.BackendValues): tf.TensorInfo;
 }
 
-function segmentsOf(attrs: tf.NamedAttrMap | undefined): number {
-  return (attrs as unknown as tf.UnsortedSegmentSumAttrs | undefined)?.numSegments ?? 0;
+/**
+ * The shared body of both kernels: reads the inputs, lets the backend allocate the output
+ * (`allocate` returns the array to fill and a finisher that turns it into the kernel's result).
+ */
+function runSegmentSum(
+  args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
+  allocate: (shape: number[], dtype: tf.DataType, size: number) => { values: Float32Array | Int32Array; finish: () => tf.TensorInfo },
+): tf.TensorInfo {
+  const b = args.backend as { readSync(dataId: tf.DataId): tf.backend_util.BackendValues };
+  const { x, segmentIds } = args.inputs as unknown as SegmentInputs;
+  const numSegments = (args.attrs as unknown as tf.UnsortedSegmentSumAttrs | undefined)?.numSegments ?? 0;
+  const { shape, inner } = outputShape({ x, segmentIds }, numSegments);
+  const { values, finish } = allocate(shape, x.dtype, numSegments * inner);
+  unsortedSegmentSumValues(b.readSync(x.dataId) as Float32Array, b.readSync(segmentIds.dataId) as Int32Array, numSegments, inner, values);
+  return finish();
 }
 
 /** Kernel config for wasm (writes straight into the wasm heap). */
 export const wasmUnsortedSegmentSum: tf.KernelConfig = {
   kernelName: tf.UnsortedSegmentSum,
   backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const b = backend as unknown as WasmLikeBackend;
-    const { x, segmentIds } = inputs as unknown as SegmentInputs;
-    const numSegments = segmentsOf(attrs);
-    const { shape, inner } = outputShape({ x, segmentIds }, numSegments);
-    const out = b.makeOutput(shape, x.dtype);
-    const values = b.typedArrayFromHeap(out) as Float32Array | Int32Array;
-    unsortedSegmentSumValues(
-      b.readSync(x.dataId) as Float32Array,
-      b.readSync(segmentIds.dataId) as Int32Array,
-      numSegments,
-      inner,
-      values,
-    );
-    return out;
-  },
+  kernelFunc: (args) =>
+    runSegmentSum(args, (shape, dtype) => {
+      const b = args.backend as unknown as WasmLikeBackend;
+      const out = b.makeOutput(shape, dtype);
+      return { values: b.typedArrayFromHeap(out) as Float32Array | Int32Array, finish: () => out };
+    }),
 };
 
 /** Kernel config for the pure-JS cpu backend (replaces its O(numSegments·N) version). */
 export const cpuUnsortedSegmentSum: tf.KernelConfig = {
   kernelName: tf.UnsortedSegmentSum,
   backendName: 'cpu',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const b = backend as unknown as CpuLikeBackend;
-    const { x, segmentIds } = inputs as unknown as SegmentInputs;
-    const numSegments = segmentsOf(attrs);
-    const { shape, inner } = outputShape({ x, segmentIds }, numSegments);
-    const values = x.dtype === 'int32' ? new Int32Array(numSegments * inner) : new Float32Array(numSegments * inner);
-    unsortedSegmentSumValues(
-      b.readSync(x.dataId) as Float32Array,
-      b.readSync(segmentIds.dataId) as Int32Array,
-      numSegments,
-      inner,
-      values,
-    );
-    return b.makeTensorInfo(shape, x.dtype, values);
-  },
+  kernelFunc: (args) =>
+    runSegmentSum(args, (shape, dtype, size) => {
+      const values = dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+      return { values, finish: () => (args.backend as unknown as CpuLikeBackend).makeTensorInfo(shape, dtype, values) };
+    }),
 };
