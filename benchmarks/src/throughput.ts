@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, initBackend, matMul, namedGradients, Random, type Encoder } from '@carl/core';
+import { AdamW, dropout, gelu, initBackend, layerNorm, matMul, namedGradients, Random, softmax, type Encoder } from '@carl/core';
 
 const SHAPE = { vocab: 8000, hidden: 128, heads: 4, ffn: 512, layers: 2, seq: 64, batch: 32 } as const;
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -39,13 +39,6 @@ interface NativeReport {
 }
 interface NativeKernelsModule {
   registerNativeKernels(options?: { kernels?: readonly string[]; threads?: number }): NativeReport;
-  layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon?: number): tf.Tensor;
-  gelu(x: tf.Tensor): tf.Tensor;
-  softmax(logits: tf.Tensor): tf.Tensor;
-  dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor;
-  adamWUpdate(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, options: {
-    learningRate: number; beta1: number; beta2: number; epsilon: number; weightDecay: number; step: number; decay?: boolean;
-  }): { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor };
 }
 
 function loadModule<T>(name: string, builtPath: string): { module: T } | { reason: string } {
@@ -86,13 +79,13 @@ const STOCK_OPS: Ops = {
 type OpName = keyof Ops;
 const OP_NAMES: readonly OpName[] = ['layerNorm', 'gelu', 'softmax', 'dropout'];
 
-/** The fused ops of @carl/native-kernels for `which`, the stock formulations for the others. */
-function fusedOps(nk: NativeKernelsModule, which: readonly OpName[] = OP_NAMES): Ops {
+/** @carl/core's fused ops (native kernels when registered) for `which`, the stock formulations for the others. */
+function fusedOps(which: readonly OpName[] = OP_NAMES): Ops {
   const fused: Ops = {
-    layerNorm: (x, gamma, beta) => nk.layerNorm(x, gamma, beta, 1e-12),
-    gelu: (x) => nk.gelu(x),
-    softmax: (x) => nk.softmax(x),
-    dropout: (x, rate, seed) => nk.dropout(x, rate, seed),
+    layerNorm: (x, gamma, beta) => layerNorm(x, gamma, beta, 1e-12),
+    gelu: (x) => gelu(x),
+    softmax: (x) => softmax(x),
+    dropout: (x, rate, seed) => dropout(x, rate, seed),
   };
   return {
     layerNorm: which.includes('layerNorm') ? fused.layerNorm : STOCK_OPS.layerNorm,
@@ -197,32 +190,6 @@ interface Optimizer {
   step(params: ReadonlyMap<string, tf.Variable>, grads: ReadonlyMap<string, tf.Tensor>): void;
 }
 
-/** core's AdamW semantics (weight decay 0 here) with each parameter's update as one fused kernel. */
-function fusedAdam(nk: NativeKernelsModule, learningRate: number): Optimizer {
-  const moments = new Map<string, { m: tf.Variable; v: tf.Variable }>();
-  let t = 0;
-  return {
-    step: (params, grads) => {
-      t += 1;
-      for (const [name, grad] of grads) {
-        const param = params.get(name) as tf.Variable;
-        let slot = moments.get(name);
-        if (slot === undefined) {
-          slot = { m: tf.variable(tf.zerosLike(param), false), v: tf.variable(tf.zerosLike(param), false) };
-          moments.set(name, slot);
-        }
-        const { m, v } = slot;
-        tf.tidy(() => {
-          const next = nk.adamWUpdate(param, grad, m, v, { learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-6, weightDecay: 0, step: t });
-          param.assign(next.param);
-          m.assign(next.m);
-          v.assign(next.v);
-        });
-      }
-    },
-  };
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // One configuration, measured in a child process.
 
@@ -262,17 +229,16 @@ interface WorkerResult {
 async function runWorker(spec: VariantSpec): Promise<WorkerResult> {
   const empty = { stepMs: [], stepCpuMs: [], inferenceMs: [], losses: [], peakRssMiB: 0, wasmHeapMiB: 0, tensorsAfter: [] };
   tf.env().set('PROD', true);
-  await initBackend({ backend: 'wasm' });
+  // Stock wasm first; each configuration then registers exactly the native kernels it measures.
+  await initBackend({ backend: 'wasm', nativeKernels: false });
   let ops = STOCK_OPS;
   let native: NativeReport | undefined;
-  let nativeModule: NativeKernelsModule | undefined;
   if (spec.kernels !== 'none' || spec.fused) {
     const loaded = loadModule<NativeKernelsModule>('@carl/native-kernels', path.join(REPO_ROOT, 'packages', 'native-kernels', 'dist', 'index.js'));
     if (!('module' in loaded)) return { name: spec.name, skipped: `@carl/native-kernels not loadable: ${loaded.reason}`, ...empty };
     native = loaded.module.registerNativeKernels({ kernels: spec.kernels === 'all' || spec.kernels === 'none' ? undefined : spec.kernels, threads: spec.threads });
     if (!native.available) return { name: spec.name, skipped: `native kernels unavailable: ${native.reason ?? '?'}`, ...empty };
-    if (spec.fused) ops = fusedOps(loaded.module, spec.fusedOnly);
-    nativeModule = loaded.module;
+    if (spec.fused) ops = fusedOps(spec.fusedOnly);
   }
   let model: SentenceModel;
   try {
@@ -283,7 +249,9 @@ async function runWorker(spec: VariantSpec): Promise<WorkerResult> {
   const ids = tf.randomUniform([SHAPE.batch, SHAPE.seq], 1, SHAPE.vocab, 'int32', 7) as tf.Tensor2D;
   const mask = tf.ones([SHAPE.batch, SHAPE.seq]) as tf.Tensor2D;
   const targets = tf.oneHot(tf.range(0, SHAPE.batch, 1, 'int32'), SHAPE.batch);
-  const opt: Optimizer = spec.fusedAdam === true && nativeModule !== undefined ? fusedAdam(nativeModule, 1e-4) : new AdamW({ learningRate: 1e-4, weightDecay: 0 });
+  // core's AdamW runs one CarlAdamW kernel per parameter when it is registered: drop it unless measured.
+  if (spec.fusedAdam !== true && tf.getKernel('CarlAdamW', 'wasm') !== undefined) tf.unregisterKernel('CarlAdamW', 'wasm');
+  const opt: Optimizer = new AdamW({ learningRate: 1e-4, weightDecay: 0 });
   const step = (i: number): number =>
     tf.tidy(() => {
       const { value, grads } = namedGradients(() => {

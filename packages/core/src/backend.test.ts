@@ -64,3 +64,49 @@ describe('initBackend', () => {
     expect(describeLoadFailure('x', new Error('libcudart.so.11.0: cannot open shared object file'))).toMatch(/native library failed/);
   });
 });
+
+describe('initBackend with @carl/native-kernels', () => {
+  const fake = (report: { available: boolean; registered: string[]; reason?: string }) => {
+    const calls: string[] = [];
+    const requireModule = (name: string): unknown => {
+      if (name === '@carl/native-kernels') {
+        return {
+          registerNativeKernels: () => {
+            calls.push('register');
+            return report;
+          },
+          unregisterNativeKernels: () => {
+            calls.push('unregister');
+            return [];
+          },
+        };
+      }
+      if (name.startsWith('@tensorflow/tfjs-node')) throw notFound(name);
+      return require(name);
+    };
+    return { calls, requireModule };
+  };
+
+  it('registers them on wasm and reports what was registered', async () => {
+    const { calls, requireModule } = fake({ available: true, registered: ['BatchMatMul@wasm', 'CarlGelu@wasm'] });
+    const info = await initBackend({ backend: 'wasm', requireModule, env: {} });
+    expect(calls).toEqual(['register']);
+    expect(info.nativeKernels).toEqual({ available: true, registered: ['BatchMatMul@wasm', 'CarlGelu@wasm'] });
+  });
+
+  it('says why when the package is missing, and unregisters them when turned off', async () => {
+    const missing = await initBackend({ backend: 'wasm', env: {}, requireModule: (n) => { if (n === '@carl/native-kernels') throw notFound(n); return require(n); } });
+    expect(missing.nativeKernels).toEqual({ available: false, registered: [], reason: 'not installed (npm install @carl/native-kernels)' });
+    const { calls, requireModule } = fake({ available: true, registered: [] });
+    const off = await initBackend({ backend: 'wasm', requireModule, env: { CARL_NATIVE_KERNELS: '0' } });
+    expect(off.nativeKernels).toBeUndefined();
+    expect(calls).toEqual(['unregister']);
+  });
+
+  it('leaves the cpu backend alone', async () => {
+    const { calls, requireModule } = fake({ available: true, registered: [] });
+    const info = await initBackend({ backend: 'cpu', requireModule, env: {} });
+    expect(info.nativeKernels).toBeUndefined();
+    expect(calls).toEqual([]);
+  });
+});

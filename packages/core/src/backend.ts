@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { match } from 'ts-pattern';
 import { CarlError } from './errors';
 import { registerKernelFixes } from './kernels/register';
+import { setFastTransposeFlags } from './ops/matmul';
 // Gradients of every op must be registered once for training to work on any backend.
 import './vendor/tfjs-gradients.js';
 
@@ -32,6 +33,8 @@ export interface BackendInfo {
   readonly skipped: readonly SkippedBackend[];
   /** Kernel replacements registered for this backend (e.g. `UnsortedSegmentSum@wasm`). */
   readonly kernelFixes: readonly string[];
+  /** @carl/native-kernels on wasm: whether it loaded, what it registered, or why not. */
+  readonly nativeKernels?: { readonly available: boolean; readonly reason?: string; readonly registered: readonly string[] };
 }
 
 /** Options of {@link initBackend}. */
@@ -44,6 +47,11 @@ export interface InitBackendOptions {
   readonly requireModule?: (name: string) => unknown;
   /** Whether an NVIDIA GPU is visible. Default: looks for the driver under /proc and /dev. */
   readonly gpuVisible?: () => boolean;
+  /**
+   * On wasm, register @carl/native-kernels' native kernels when that optional package is installed and
+   * its addon built. Default true, unless `CARL_NATIVE_KERNELS=0`.
+   */
+  readonly nativeKernels?: boolean;
 }
 
 type Attempt = { ok: true; tfjsBackend: string } | { ok: false; reason: string };
@@ -73,7 +81,11 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     const attempt = await tryBackend(backend, requireModule, gpuVisible);
     if (attempt.ok) {
       const kernelFixes = registerKernelFixes(attempt.tfjsBackend);
-      current = { backend, tfjsBackend: attempt.tfjsBackend, skipped, kernelFixes };
+      const wantNative = attempt.tfjsBackend === 'wasm' && (options.nativeKernels ?? env['CARL_NATIVE_KERNELS'] !== '0');
+      const nativeKernels = wantNative ? loadNativeKernels(requireModule, env) : undefined;
+      if (attempt.tfjsBackend === 'wasm' && !wantNative) unloadNativeKernels(requireModule);
+      setFastTransposeFlags(attempt.tfjsBackend === 'tensorflow' || (nativeKernels?.registered.includes('BatchMatMul@wasm') ?? false));
+      current = { backend, tfjsBackend: attempt.tfjsBackend, skipped, kernelFixes, ...(nativeKernels === undefined ? {} : { nativeKernels }) };
       return current;
     }
     skipped.push({ backend, reason: attempt.reason });
@@ -83,6 +95,31 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     `no tensor backend could start (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})`,
     { field: requested === 'auto' ? 'backend' : `backend=${requested}` },
   );
+}
+
+type NativeKernelsReport = NonNullable<BackendInfo['nativeKernels']>;
+interface NativeKernelsModule {
+  registerNativeKernels(options: { env: Readonly<Record<string, string | undefined>> }): NativeKernelsReport;
+  unregisterNativeKernels(): string[];
+}
+
+// @carl/native-kernels depends on this package, so it is loaded lazily (an optional peer), never imported.
+function loadNativeKernels(requireModule: (name: string) => unknown, env: Readonly<Record<string, string | undefined>>): NativeKernelsReport {
+  try {
+    const module = requireModule('@carl/native-kernels') as NativeKernelsModule;
+    const report = module.registerNativeKernels({ env });
+    return { available: report.available, registered: report.registered, ...(report.reason === undefined ? {} : { reason: report.reason }) };
+  } catch (error) {
+    return { available: false, registered: [], reason: describeLoadFailure('@carl/native-kernels', error) };
+  }
+}
+
+function unloadNativeKernels(requireModule: (name: string) => unknown): void {
+  try {
+    (requireModule('@carl/native-kernels') as NativeKernelsModule).unregisterNativeKernels();
+  } catch {
+    // not installed: nothing registered
+  }
 }
 
 /** The backend chosen by the last {@link initBackend}, if any. */

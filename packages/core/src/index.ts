@@ -4,6 +4,9 @@ export type { BackendName, BackendInfo, SkippedBackend, InitBackendOptions } fro
 export { registerKernelFixes } from './kernels/register';
 export { unsortedSegmentSumValues } from './kernels/unsorted-segment-sum';
 export { matMul, dense } from './ops/matmul';
+export { layerNorm, gelu, softmax, dropout, adamWUpdate, FUSED_KERNEL_NAMES } from './ops/fused';
+export type { AdamWUpdateOptions } from './ops/fused';
+export { dropoutMask, dropoutThreshold, lowbias32 } from './ops/dropout-mask';
 export { CarlError, isCarlError } from './errors';
 export type { CarlErrorCode, ErrorLocation } from './errors';
 export { Random } from './random';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CarlError } from './errors';
+import { adamWUpdate } from './ops/fused';
 
 /** Options of {@link AdamW}. */
 export interface AdamWOptions {
@@ -64,20 +65,17 @@ export class AdamW {
     const { beta1, beta2, epsilon, weightDecay, noDecay } = this.options;
     this.stepCount += 1;
     const t = this.stepCount;
-    const correction1 = 1 - beta1 ** t;
-    const correction2 = 1 - beta2 ** t;
     for (const [name, grad] of grads) {
       const param = params.get(name);
       if (param === undefined) throw new CarlError('INVALID_ARGUMENT', `gradient for unknown parameter`, { field: name });
       const m = this.slot(this.m, name, param);
       const v = this.slot(this.v, name, param);
+      // One fused kernel per parameter when registered (@carl/native-kernels), the same arithmetic otherwise.
       tf.tidy(() => {
-        const g = grad;
-        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
-        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-        const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), epsilon));
-        const decayed = weightDecay > 0 && !noDecay(name) ? tf.mul(param, 1 - learningRate * weightDecay) : param;
-        param.assign(tf.sub(decayed, tf.mul(update, learningRate)));
+        const next = adamWUpdate(param, grad, m, v, { learningRate, beta1, beta2, epsilon, weightDecay, step: t, decay: !noDecay(name) });
+        m.assign(next.m);
+        v.assign(next.v);
+        param.assign(next.param);
       });
     }
   }

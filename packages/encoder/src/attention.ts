@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { matMul } from '@carl/core';
+import { matMul, softmax } from '@carl/core';
 import { linear, maybeDropout } from './layers';
 
 /** The weights of one self-attention block, in PyTorch `[out, in]` layout. */
@@ -62,7 +62,7 @@ export function selfAttention(
   const v = heads(weights.value, [0, 2, 1, 3], [batch * numHeads, seq, headSize]);
   const scores = matMul(q, kT); // [batch·heads, seq, seq]
   const masked = tf.add(tf.reshape(scores, [batch, numHeads, seq, seq]), mask);
-  const probs = maybeDropout(tf.softmax(masked, -1), dropoutRate, dropoutSeed);
+  const probs = maybeDropout(softmax(masked), dropoutRate, dropoutSeed);
   const context = matMul(tf.reshape(probs, [batch * numHeads, seq, seq]) as tf.Tensor3D, v); // [batch·heads, seq, d]
   const merged = tf.transpose(tf.reshape(context, [batch, numHeads, seq, headSize]), [0, 2, 1, 3]);
   return tf.reshape(merged, [batch, seq, hidden]) as tf.Tensor3D;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { matMul } from '@carl/core';
+import { dropout, gelu, layerNorm as fusedLayerNorm, matMul } from '@carl/core';
 import type { HiddenAct } from './config';
 
 /**
@@ -15,22 +15,21 @@ export function linear(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D): t
   return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), weight.shape[0]]);
 }
 
-/** Layer normalisation over the last axis with PyTorch's biased variance and `eps` inside the root. */
+/**
+ * Layer normalisation over the last axis with PyTorch's biased variance and `eps` inside the root:
+ * core's fused op (one native pass each way when fast kernels are registered, stock ops otherwise).
+ */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
-  const axis = x.rank - 1;
-  const centred = tf.sub(x, tf.mean(x, axis, true));
-  const variance = tf.mean(tf.mul(centred, centred), axis, true);
-  return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+  return fusedLayerNorm(x, gamma, beta, eps);
 }
 
-const SQRT_HALF = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /** The feed-forward activation: exact erf GELU for `gelu`, the tanh form for `gelu_new`, or ReLU. */
 export function activation(x: tf.Tensor, kind: HiddenAct): tf.Tensor {
   switch (kind) {
     case 'gelu':
-      return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, SQRT_HALF)), 1));
+      return gelu(x);
     case 'gelu_new':
     case 'gelu_pytorch_tanh': {
       // x*x*x, not tf.pow: pow's kernel and gradient are slow on wasm.
@@ -43,8 +42,11 @@ export function activation(x: tf.Tensor, kind: HiddenAct): tf.Tensor {
   }
 }
 
-/** Inverted dropout when `rate > 0` and a seed is given (training); the identity otherwise. */
+/**
+ * Inverted dropout when `rate > 0` and a seed is given (training); the identity otherwise. Core's
+ * counter-based dropout: the mask is a pure function of (seed, position), the same on every backend.
+ */
 export function maybeDropout<T extends tf.Tensor>(x: T, rate: number, seed: number | undefined): T {
   if (seed === undefined || rate <= 0) return x;
-  return tf.dropout(x, rate, undefined, seed) as T;
+  return dropout(x, rate, seed) as T;
 }

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW } from '@carl/core';
+import { AdamW, adamWUpdate, type AdamWUpdateOptions } from '@carl/core';
 import { describeWithBackends, expectClose } from '@carl/core/testing';
 import { describeNative, randn, withStockKernels } from './__fixtures__/helpers';
-import { adamWUpdate, type AdamWUpdateOptions } from './ops';
 
 const HP = { learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 

@@ -1,22 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { CarlError } from '@carl/core';
+import { CarlError, FUSED_KERNEL_NAMES, dropoutThreshold } from '@carl/core';
 import type { NativeKernelImpl } from './kernels';
-import { dropoutThreshold } from './dropout-mask';
 import { heapOf, offsetOf, sizeOf } from './wasm';
 
-/**
- * Names of the fused kernels (a contract: any package may call them through `tf.engine().runKernel` after
- * checking `tf.getKernel(name, tf.getBackend())`; {@link layerNorm} and {@link gelu} in this package do).
- */
-export const FUSED_KERNEL_NAMES = {
-  layerNorm: 'CarlLayerNorm',
-  layerNormGrad: 'CarlLayerNormGrad',
-  gelu: 'CarlGelu',
-  geluGrad: 'CarlGeluGrad',
-  softmaxGrad: 'CarlSoftmaxGrad',
-  dropout: 'CarlDropout',
-  adamW: 'CarlAdamW',
-} as const;
 
 function need(t: tf.TensorInfo | undefined, kernel: string, name: string): tf.TensorInfo {
   if (t === undefined || t.dtype !== 'float32') {

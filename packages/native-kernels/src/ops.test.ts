@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isCarlError } from '@carl/core';
+import { dropout, dropoutMask, gelu, isCarlError, layerNorm, softmax } from '@carl/core';
 import { describeWithBackends, expectClose, expectGradientsClose, expectNoTensorLeak } from '@carl/core/testing';
 import { describeNative, expectMatchesStock, randn, withStockKernels } from './__fixtures__/helpers';
-import { dropoutMask } from './dropout-mask';
-import { dropout, gelu, layerNorm, softmax } from './ops';
 
 // Φ(x) from erf, for hand-checked GELU values: GELU(1) = Φ(1) = 0.8413447, GELU(−1) = −(1 − Φ(1)).
 const GELU = { [-1]: -0.15865525, 0: 0, 1: 0.84134475, 2: 1.95449974 } as const;

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dense, matMul } from '@carl/core';
+import { dense, gelu, layerNorm, matMul, softmax } from '@carl/core';
 import { describeNative, expectMatchesStock, randn } from './__fixtures__/helpers';
-import { gelu, layerNorm, softmax } from './ops';
 
 // A one-layer BERT-style encoder and SimCSE-style loss at toy size, written with stock tfjs ops the way
 // @carl/encoder writes them: the whole forward and backward pass must agree with the stock kernels.

@@ -1,6 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
+ * Whether the current backend runs matMul's transpose flags at full speed (native TensorFlow, or wasm
+ * with @carl/native-kernels' GEMM); set by `initBackend`. When false (stock wasm and cpu), products and
+ * gradients transpose explicitly instead.
+ */
+let fastTransposeFlags = false;
+
+/** @internal Called by `initBackend` once it knows the backend's kernels. */
+export function setFastTransposeFlags(fast: boolean): void {
+  fastTransposeFlags = fast;
+}
+
+/**
  * Matrix product with a gradient that never uses matMul's transpose flags.
  *
  * Why: on wasm `matMul(a, b, true, false)` runs 10–15× slower than `matMul(transpose(a), b)`,
@@ -18,6 +30,8 @@ export function matMul<T extends tf.Tensor>(a: T, b: T, transposeA = false, tran
   if (a.rank !== b.rank || a.rank < 2) {
     throw new Error(`matMul needs operands of equal rank ≥ 2, got ${a.rank} and ${b.rank}`);
   }
+  // The stock gradient passes transpose flags too: fine when they are free.
+  if (fastTransposeFlags) return tf.matMul(a, b, transposeA, transposeB) as T;
   const product = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [x, y, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     // Save the operands themselves, not their transposes: a saved intermediate would outlive

@@ -1,7 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CarlError } from '@carl/core';
+import { CarlError } from '../errors';
 import { dropoutMask } from './dropout-mask';
-import { FUSED_KERNEL_NAMES } from './fused-kernels';
+
+/**
+ * Names of the fused kernels (a contract between these ops and the packages that register fast
+ * implementations, such as @carl/native-kernels). Each op below runs its kernel when one is registered
+ * for the current backend and the same arithmetic from stock tfjs ops otherwise.
+ */
+export const FUSED_KERNEL_NAMES = {
+  layerNorm: 'CarlLayerNorm',
+  layerNormGrad: 'CarlLayerNormGrad',
+  gelu: 'CarlGelu',
+  geluGrad: 'CarlGeluGrad',
+  softmaxGrad: 'CarlSoftmaxGrad',
+  dropout: 'CarlDropout',
+  adamW: 'CarlAdamW',
+} as const;
 
 function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined;
@@ -15,7 +29,7 @@ function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Recor
 /**
  * Layer normalisation over the last axis, `(x − mean)/√(var + ε)·gamma + beta` with the biased variance
  * (as `tf.moments`, BERT and PyTorch's LayerNorm). One fused native pass forward and one backward when
- * {@link registerNativeKernels} has registered `CarlLayerNorm` for the current backend; otherwise the same
+ * a fast kernel (e.g. @carl/native-kernels) has registered `CarlLayerNorm` for the current backend; otherwise the same
  * formula from stock tfjs ops (so results agree across backends to float rounding).
  *
  * @param epsilon default 1e-12 (BERT's).
