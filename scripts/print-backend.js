@@ -6,7 +6,8 @@ const { initBackend } = require('@carl/core');
 initBackend().then(
   (info) => {
     const skipped = info.skipped.map((s) => `${s.backend} (${s.reason})`).join('; ');
-    console.log(`backend: ${info.backend}${skipped ? ` — skipped: ${skipped}` : ''}${info.kernelFixes.length ? ` — kernel fixes: ${info.kernelFixes.join(', ')}` : ''}`);
+    const native = info.nativeKernels === undefined ? '' : info.nativeKernels.available ? ` — native kernels: ${info.nativeKernels.registered.length} registered` : ` — native kernels: off (${info.nativeKernels.reason})`;
+    console.log(`backend: ${info.backend}${skipped ? ` — skipped: ${skipped}` : ''}${info.kernelFixes.length ? ` — kernel fixes: ${info.kernelFixes.join(', ')}` : ''}${native}`);
   },
   (error) => {
     console.error(error.message);
