@@ -58,7 +58,7 @@ function parse() {
       steps: { type: 'string', default: '150' },
       'batch-size': { type: 'string', default: '32' },
       'max-length': { type: 'string', default: '48' },
-      'pretrain-steps': { type: 'string', default: '600' },
+      'pretrain-steps': { type: 'string', default: '3000' },
       'vocab-size': { type: 'string', default: '8000' },
       'max-train': { type: 'string', default: '2000' },
       'max-test': { type: 'string', default: '1000' },
@@ -80,7 +80,7 @@ const HELP = `npm run bench:reproduce -- [options]
   --methods a,b       subset of: ${ALL_METHODS.join(', ')}
   --tasks a,b         evaluation tasks (default: the whole suite)
   --steps N           optimiser steps per method (default 150)
-  --pretrain-steps N  MLM steps of the common start (default 600; ignored with --init)
+  --pretrain-steps N  MLM steps of the common start (default 3000; ignored with --init)
   --max-train N / --max-test N   probe rows per task (default 2000 / 1000)
   --config FILE       JSON of extra trainer options applied to every method (e.g. a sweep point)
   --cache DIR / --out DIR        cached runs / where the report goes
