@@ -21,6 +21,5 @@ module.exports = function jestConfigFor(packageDir) {
       '^@carl/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
       '^@carl/([a-z-]+)/testing$': path.join(__dirname, 'packages/$1/src/testing/index.ts'),
     },
-    testTimeout: 120000,
   };
 };

@@ -7,4 +7,5 @@ const projects = ['packages', 'examples']
   .filter((dir) => fs.existsSync(path.join(__dirname, dir, 'jest.config.js')))
   .map((dir) => `<rootDir>/${dir}`);
 
-module.exports = { projects };
+// testTimeout is a global option: inside a project's config jest ignores it.
+module.exports = { projects, testTimeout: 120000 };

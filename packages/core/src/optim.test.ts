@@ -92,3 +92,25 @@ describe('learningRateSchedule', () => {
     expect(cosine(10)).toBeCloseTo(0.2);
   });
 });
+
+describeWithBackends('optimiser memory', () => {
+  it('AdamW steps, state round-trips and clipping leave no tensor behind', () => {
+    const w = tf.variable(tf.tensor1d([1, 2, 3]));
+    const params = new Map([['w', w]]);
+    const opt = new AdamW({ learningRate: 0.1 });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      const { value, grads } = namedGradients(() => tf.sum(tf.square(w)), params);
+      const { grads: clipped } = clipByGlobalNorm(grads, 0.5);
+      opt.step(params, clipped);
+      value.dispose();
+      clipped.forEach((g) => g.dispose());
+    }
+    opt.setState(opt.getState(), params);
+    // Only the two moment variables remain.
+    expect(tf.memory().numTensors - before).toBe(2);
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    w.dispose();
+  });
+});

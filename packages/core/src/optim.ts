@@ -83,7 +83,8 @@ export class AdamW {
   private slot(store: Map<string, tf.Variable>, name: string, like: tf.Variable): tf.Variable {
     let slot = store.get(name);
     if (slot === undefined) {
-      slot = tf.variable(tf.zerosLike(like), false);
+      // tidy frees the zeros tensor the variable was made from (a variable is never disposed by tidy).
+      slot = tf.tidy(() => tf.variable(tf.zerosLike(like), false));
       store.set(name, slot);
     }
     return slot;
@@ -108,8 +109,8 @@ export class AdamW {
       if (m.length !== param.size || v.length !== param.size) {
         throw new CarlError('INVALID_CHECKPOINT', `optimizer moments have ${m.length} values, parameter has ${param.size}`, { field: name });
       }
-      this.m.set(name, tf.variable(tf.tensor(m, param.shape, 'float32'), false));
-      this.v.set(name, tf.variable(tf.tensor(v, param.shape, 'float32'), false));
+      this.m.set(name, tf.tidy(() => tf.variable(tf.tensor(m, param.shape, 'float32'), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.tensor(v, param.shape, 'float32'), false)));
     }
   }
 
@@ -154,7 +155,12 @@ export function namedGradients(
  */
 export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; norm: number } {
   const norm = Math.sqrt(
-    [...grads.values()].reduce((sum, g) => sum + (tf.tidy(() => tf.sum(tf.square(g))).dataSync()[0] as number), 0),
+    [...grads.values()].reduce((sum, g) => {
+      const squared = tf.tidy(() => tf.sum(tf.square(g)));
+      const value = squared.dataSync()[0] as number;
+      squared.dispose();
+      return sum + value;
+    }, 0),
   );
   if (!Number.isFinite(norm) || norm <= maxNorm) return { grads, norm };
   const scale = maxNorm / norm;
