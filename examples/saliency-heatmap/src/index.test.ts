@@ -1,0 +1,24 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_TEXTS, saliencyHeatmap } from './index';
+import { tinyModel } from './tiny-model.test-helper';
+
+describe('saliency heat map (smoke, tiny model)', () => {
+  it('explains every token and writes HTML and SVG', async () => {
+    const model = await tinyModel();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carl-heatmap-'));
+    const out = path.join(dir, 'heatmap');
+    const { explanations } = await saliencyHeatmap({ model: model.dir, out, target: 'arousal' });
+    expect(explanations.map((e) => e.text)).toEqual(DEFAULT_TEXTS);
+    for (const e of explanations) {
+      const real = e.tokens.filter((t) => !t.special);
+      expect(real.length).toBeGreaterThan(3);
+      expect(real.every((t) => Number.isFinite(t.attribution))).toBe(true);
+    }
+    expect(fs.readFileSync(`${out}.html`, 'utf8')).toMatch(/^<!doctype html>.*<span/s);
+    expect(fs.readFileSync(`${out}.svg`, 'utf8')).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    model.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+   }, 120_000);
+});
