@@ -41,6 +41,8 @@ const PRETRAIN_CORPORA: readonly DatasetName[] = ['emobank', 'goemotions', 'dair
 interface Cell {
   readonly method: string;
   readonly seed: number;
+  /** Trainer options set for this cell beyond the shared budget (from --config). */
+  readonly config: Partial<TrainConfig>;
   readonly report: EvaluationReport;
   readonly trainSeconds: number;
   readonly history: readonly StepRecord[];
@@ -55,7 +57,7 @@ function parse() {
       seeds: { type: 'string', default: '1,2,3' },
       methods: { type: 'string', default: ALL_METHODS.join(',') },
       tasks: { type: 'string' },
-      steps: { type: 'string', default: '150' },
+      steps: { type: 'string', default: '1000' },
       'batch-size': { type: 'string', default: '32' },
       'max-length': { type: 'string', default: '48' },
       'pretrain-steps': { type: 'string', default: '3000' },
@@ -79,7 +81,7 @@ const HELP = `npm run bench:reproduce -- [options]
   --seeds 1,2,3       training and evaluation seeds (default 1,2,3)
   --methods a,b       subset of: ${ALL_METHODS.join(', ')}
   --tasks a,b         evaluation tasks (default: the whole suite)
-  --steps N           optimiser steps per method (default 150)
+  --steps N           optimiser steps per method (default 1000)
   --pretrain-steps N  MLM steps of the common start (default 3000; ignored with --init)
   --max-train N / --max-test N   probe rows per task (default 2000 / 1000)
   --config FILE       JSON of extra trainer options applied to every method (e.g. a sweep point)
@@ -134,8 +136,8 @@ async function main(): Promise<void> {
       let trainSeconds = 0;
       if (method !== 'none') {
         const result = await trainCarl(
-          { ...extra, method: method as TrainConfig['method'], init: startDir, seed, steps, batchSize, maxLength, data: ['emobank'], checkpointEvery: 50, logEvery: 25 },
-          { out: path.join(cellDir, 'train'), resume: true, onStep: (r) => { if (r.step % 25 === 0) log(`  step ${r.step}/${steps} loss ${r.loss.toFixed(4)}`); } },
+          { ...extra, method: method as TrainConfig['method'], init: startDir, seed, steps, batchSize, maxLength, data: ['emobank'], checkpointEvery: 250, logEvery: 100 },
+          { out: path.join(cellDir, 'train'), resume: true, onStep: (r) => { if (r.step % 250 === 0) log(`  step ${r.step}/${steps} loss ${r.loss.toFixed(4)}`); } },
         );
         if (result.modelDir === undefined) throw new Error(`${method} seed ${seed} did not complete`);
         modelDir = result.modelDir;
@@ -143,7 +145,7 @@ async function main(): Promise<void> {
         trainSeconds = result.seconds;
       }
       const report = await evaluateModel(modelDir, method, seed, backend.backend, evalOptions);
-      const cell: Cell = { method, seed, report, trainSeconds, history };
+      const cell: Cell = { method, seed, config: extra, report, trainSeconds, history };
       fs.mkdirSync(cellDir, { recursive: true });
       fs.writeFileSync(resultFile, JSON.stringify(cell));
       cells.push(cell);
@@ -244,11 +246,12 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     machine,
     backend: ctx.backend,
     versions,
-    budget: { seeds: ctx.seeds, steps: ctx.steps, batchSize: ctx.batchSize, maxLength: ctx.maxLength, trainingData: 'emobank (train split)', extraConfig: ctx.extra, evaluation: ctx.evalOptions },
+    budget: { seeds: ctx.seeds, steps: ctx.steps, batchSize: ctx.batchSize, maxLength: ctx.maxLength, trainingData: 'emobank (train split)', evaluation: ctx.evalOptions },
+    methodConfig: Object.fromEntries(present.map((m) => [m, cells.find((c) => c.method === m)?.config ?? {}])),
     start: ctx.startDir,
     wallSecondsThisInvocation: (Date.now() - ctx.began) / 1000,
     trainSeconds: Object.fromEntries(present.map((m) => [m, meanStd(cells.filter((c) => c.method === m).map((c) => c.trainSeconds))])),
-    cells: cells.map((c) => ({ method: c.method, seed: c.seed, trainSeconds: c.trainSeconds, finalLoss: c.history.at(-1)?.loss ?? null, tasks: c.report.tasks })),
+    cells: cells.map((c) => ({ method: c.method, seed: c.seed, config: c.config, trainSeconds: c.trainSeconds, finalLoss: c.history.at(-1)?.loss ?? null, tasks: c.report.tasks })),
     bestBaseline,
     carlVsBaselines: comparisons,
   };
@@ -261,6 +264,10 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     `Budget: seeds ${ctx.seeds.join(', ')}; ${ctx.steps} steps × batch ${ctx.batchSize} (max ${ctx.maxLength} tokens) per method on EmoBank train; probes on ≤ ${ctx.evalOptions.maxTrain} train / ≤ ${ctx.evalOptions.maxTest} test rows per task.`,
     '',
     toMarkdown(reports),
+    '',
+    'Options set beyond the defaults and the shared budget:',
+    '',
+    ...present.map((m) => `- \`${m}\`: ${JSON.stringify(cells.find((c) => c.method === m)?.config ?? {})}`),
     '',
   ];
   if (bestBaseline !== undefined && present.includes('carl')) {
