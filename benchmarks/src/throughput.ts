@@ -22,7 +22,8 @@ import { AdamW, dropout, gelu, initBackend, layerNorm, matMul, namedGradients, R
 
 const SHAPE = { vocab: 8000, hidden: 128, heads: 4, ffn: 512, layers: 2, seq: 64, batch: 32 } as const;
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const RESULTS = path.join(REPO_ROOT, 'benchmarks', 'results', 'throughput.json');
+// THROUGHPUT_OUT names another file (e.g. for a THROUGHPUT_ONLY subset, so the full record is kept).
+const RESULTS = process.env['THROUGHPUT_OUT'] ?? path.join(REPO_ROOT, 'benchmarks', 'results', 'throughput.json');
 const TORCH_REFERENCE = process.env['CARL_TORCH_REFERENCE'] ?? path.resolve(REPO_ROOT, '..', 'shared', 'reference', 'torch_tiny_encoder_step.py');
 const PYTHON = process.env['CARL_TORCH_PYTHON'] ?? '/usr/bin/python3';
 
@@ -207,6 +208,8 @@ interface VariantSpec {
   readonly flagMatMul?: boolean;
   /** Update each parameter with one fused AdamW kernel instead of core's op-by-op AdamW (same arithmetic). */
   readonly fusedAdam?: boolean;
+  /** Measure what a plain `initBackend()` gives (native kernels registered by core itself). */
+  readonly shipped?: boolean;
   readonly threads: number;
   readonly inference: boolean;
   readonly steps: number;
@@ -229,11 +232,12 @@ interface WorkerResult {
 async function runWorker(spec: VariantSpec): Promise<WorkerResult> {
   const empty = { stepMs: [], stepCpuMs: [], inferenceMs: [], losses: [], peakRssMiB: 0, wasmHeapMiB: 0, tensorsAfter: [] };
   tf.env().set('PROD', true);
-  // Stock wasm first; each configuration then registers exactly the native kernels it measures.
-  await initBackend({ backend: 'wasm', nativeKernels: false });
+  // Stock wasm first; each configuration then registers exactly the native kernels it measures
+  // (except `shipped`, which measures what a plain initBackend() gives a user).
+  const shipped = await initBackend({ backend: 'wasm', nativeKernels: spec.shipped === true });
   let ops = STOCK_OPS;
-  let native: NativeReport | undefined;
-  if (spec.kernels !== 'none' || spec.fused) {
+  let native: NativeReport | undefined = shipped.nativeKernels;
+  if (spec.shipped !== true && (spec.kernels !== 'none' || spec.fused)) {
     const loaded = loadModule<NativeKernelsModule>('@carl/native-kernels', path.join(REPO_ROOT, 'packages', 'native-kernels', 'dist', 'index.js'));
     if (!('module' in loaded)) return { name: spec.name, skipped: `@carl/native-kernels not loadable: ${loaded.reason}`, ...empty };
     native = loaded.module.registerNativeKernels({ kernels: spec.kernels === 'all' || spec.kernels === 'none' ? undefined : spec.kernels, threads: spec.threads });
@@ -394,10 +398,10 @@ function pairedRatio(runs: readonly WorkerResult[], torchRuns: readonly TorchRun
 }
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
-function variants(steps: number): VariantSpec[] {
+function variants(steps: number, only?: readonly string[]): VariantSpec[] {
   const base = { model: 'standalone' as const, fused: false, threads: 1, inference: false, steps, warmup: 2 };
   const layout = ['BatchMatMul', 'Transpose', 'Slice', 'Unpack', 'Concat', 'Pack', 'Identity', 'Cast'];
-  return [
+  const all: VariantSpec[] = [
     { ...base, name: 'stock', description: 'tfjs wasm with @carl/core kernel fixes only (the issue\'s baseline)', kernels: 'none', inference: true, steps: Math.min(steps, 3), warmup: 1 },
     { ...base, name: '+matmul', description: '+ native BatchMatMul (blocked AVX-512/AVX2 GEMM, transpose flags and batches in place)', kernels: ['BatchMatMul'] },
     { ...base, name: '+layout', description: '+ native Transpose, Slice, Unpack, Concat, Pack; zero-copy Identity and same-dtype Cast', kernels: layout },
@@ -408,8 +412,10 @@ function variants(steps: number): VariantSpec[] {
     { ...base, name: '+fused ops, flag matMul, fused AdamW', description: 'as +fused ops, flag matMul, with each parameter\'s AdamW update as one CarlAdamW kernel (bit-identical to core\'s AdamW): both changes proposed for core', kernels: 'all', fused: true, flagMatMul: true, fusedAdam: true, inference: false },
     { ...base, name: '+fused ops, 2 threads', description: 'as +fused ops with CARL_NATIVE_THREADS=2', kernels: 'all', fused: true, threads: 2 },
     { ...base, model: 'encoder', name: 'encoder stock', description: '@carl/encoder tiny preset (vocab 8,000, mean pooling), stock tfjs wasm', kernels: 'none', inference: true, steps: Math.min(steps, 3), warmup: 1 },
-    { ...base, model: 'encoder', name: 'encoder +all kernels', description: '@carl/encoder tiny preset with every replacement kernel (its ops unchanged)', kernels: 'all', inference: true },
+    { ...base, model: 'encoder', name: 'encoder +all kernels', description: '@carl/encoder tiny preset with every replacement kernel registered by hand (the encoder uses core\'s fused ops, so they run fused; matMul still transposes explicitly)', kernels: 'all', inference: true },
+    { ...base, model: 'encoder', name: 'encoder as shipped', description: '@carl/encoder tiny preset after a plain initBackend(): native kernels registered automatically, fused ops, matMul through transpose flags, AdamW through CarlAdamW', kernels: 'all', shipped: true, fusedAdam: true, inference: true },
   ];
+  return all.filter((spec) => only === undefined || only.includes(spec.name));
 }
 
 function machine(): Record<string, unknown> {
@@ -429,7 +435,8 @@ async function main(): Promise<void> {
   const steps = Number(process.env['THROUGHPUT_STEPS'] ?? 8);
   const info = machine();
   const torch = torchAvailable();
-  const specs = variants(steps);
+  // THROUGHPUT_ONLY='encoder stock,encoder as shipped' measures a subset (results then hold only those).
+  const specs = variants(steps, process.env['THROUGHPUT_ONLY']?.split(',').map((n) => n.trim()));
   console.log(`throughput: ${rounds} interleaved rounds, ${steps} timed steps per configuration per round; ${String(info['cpu'])}, ${String(info['logicalCpus'])} CPUs, load ${os.loadavg().map(round2).join(' ')}`);
   if (!torch.ok) console.log(`PyTorch reference skipped: ${torch.reason ?? ''}`);
 
