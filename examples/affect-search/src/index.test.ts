@@ -1,13 +1,13 @@
 import { initBackend } from '@carl/core';
 import { loadCarlModel } from '@carl/trainer';
 import { AffectIndex, searchByAffect } from './index';
-import { tinyModel } from './tiny-model.test-helper';
+import { trainTinyModel } from '@carl/trainer/testing';
 
 const CORPUS = ['so happy and excited', 'calm and peaceful', 'furious and loud', 'sad and tired', 'a lovely quiet day', 'a terrible angry scene'];
 
 describe('affect search (smoke, tiny model)', () => {
   it('ranks by cosine for a sentence and by VA distance for a point', async () => {
-    const model = await tinyModel();
+    const model = await trainTinyModel();
     // A query that is itself in the corpus is its own nearest neighbour (cosine 1).
     const hits = await searchByAffect({ model: model.dir, corpus: CORPUS, query: 'calm and peaceful', k: 3 });
     expect(hits).toHaveLength(3);

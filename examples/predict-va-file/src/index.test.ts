@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { predictFile } from './index';
-import { tinyModel } from './tiny-model.test-helper';
+import { trainTinyModel } from '@carl/trainer/testing';
 
 describe('predict VA for a file (smoke, tiny model)', () => {
   it('writes one CSV row per input text, on the requested scale', async () => {
-    const model = await tinyModel();
+    const model = await trainTinyModel();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carl-predict-'));
     const input = path.join(dir, 'posts.csv');
     fs.writeFileSync(input, 'id,body\np1,"What a wonderful, happy day"\np2,I am furious\n');

@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_TEXTS, saliencyHeatmap } from './index';
-import { tinyModel } from './tiny-model.test-helper';
+import { trainTinyModel } from '@carl/trainer/testing';
 
 describe('saliency heat map (smoke, tiny model)', () => {
   it('explains every token and writes HTML and SVG', async () => {
-    const model = await tinyModel();
+    const model = await trainTinyModel();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carl-heatmap-'));
     const out = path.join(dir, 'heatmap');
     const { explanations } = await saliencyHeatmap({ model: model.dir, out, target: 'arousal' });
