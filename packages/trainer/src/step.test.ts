@@ -63,6 +63,19 @@ describeWithBackends('TrainingModel.step', () => {
     dispose(m);
   });
 
+  it('ptdView separate takes the MCCL query from the clean batch, so the perturbation leaves MCCL unchanged', () => {
+    // Dropout off: the MCCL part then depends only on which batch feeds the query.
+    const mccl = (config: Partial<TrainConfig>): number => {
+      const m = model({ method: 'carl', ptdWeight: 0.5, perturbRatio: 0.5, ...config }, 0);
+      const parts = m.step(rows, new Random(4), 1e-2, 0.9).parts;
+      dispose(m);
+      return parts['mccl'] as number;
+    };
+    const clean = mccl({ method: 'carl-no-ptd' });
+    expect(mccl({ ptdView: 'separate' })).toBeCloseTo(clean, 5);
+    expect(Math.abs(mccl({ ptdView: 'perturbed' }) - clean)).toBeGreaterThan(1e-4);
+  });
+
   it('uses the queue as extra candidates on the next step, never a sentence’s own stale copy', () => {
     const m = model({ method: 'carl-no-ptd' });
     m.step(rows.slice(0, 3), new Random(3), 1e-3, 0.99);

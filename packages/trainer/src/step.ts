@@ -205,7 +205,11 @@ export class TrainingModel {
             ? (tf.add(this.online.embedTokens(inputs.inputIds), ptd.delta) as tf.Tensor3D)
             : this.online.embedTokens(queryInputs.inputIds);
         const out = this.online.forwardFromEmbeddings(embeddings, queryInputs, { training: true, seed: seeds.query });
-        const pooled = out.pooled;
+        // ptdView 'separate': the sentence objective sees the clean batch; `out` (perturbed) only feeds PTD.
+        const pooled =
+          ptd !== undefined && config.ptdView === 'separate'
+            ? this.online.forward(inputs, { training: true, seed: (seeds.query ^ 0x9e3779b9) >>> 0 }).pooled
+            : out.pooled;
         let total: tf.Scalar;
         if (this.traits.objective === 'mse') {
           const target = tf.tensor2d(labels.map((l) => [l.valence, l.arousal]));
