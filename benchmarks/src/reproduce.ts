@@ -265,7 +265,7 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     '',
     toMarkdown(reports),
     '',
-    'Options set beyond the defaults and the shared budget:',
+    'Options set beyond @carl/trainer\'s defaults (the full resolved configuration of each run is in its checkpoint state) and the shared budget:',
     '',
     ...present.map((m) => `- \`${m}\`: ${JSON.stringify(cells.find((c) => c.method === m)?.config ?? {})}`),
     '',
