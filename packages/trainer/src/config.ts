@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { CarlError } from '@carl/core';
 import { presets } from '@carl/encoder';
+import { suggest } from './suggest';
 
 /**
  * The training methods one trainer runs on the same encoder, data and budget.
@@ -587,7 +588,7 @@ export function checkPartialConfig(input: unknown, source: ConfigSource = {}): P
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     if (!Object.hasOwn(CONFIG_OPTIONS, key)) {
-      const hint = closestKey(key);
+      const hint = suggest(key, Object.keys(CONFIG_OPTIONS), { ignoreCase: true });
       throw new CarlError('INVALID_CONFIG', `unknown option "${key}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`, location(source, key));
     }
     const spec = CONFIG_OPTIONS[key as keyof TrainConfig];
@@ -794,7 +795,7 @@ export function parseConfigFlags(flags: Readonly<Record<string, string | boolean
     if (raw === undefined) continue;
     const key = fromFlagName(flag);
     if (!Object.hasOwn(CONFIG_OPTIONS, key)) {
-      const hint = closestKey(key);
+      const hint = suggest(key, Object.keys(CONFIG_OPTIONS), { ignoreCase: true });
       throw new CarlError('INVALID_CONFIG', `unknown option --${flag}${hint === undefined ? '' : ` (did you mean --${toFlagName(hint)}?)`}`, { field: `--${flag}` });
     }
     const spec = CONFIG_OPTIONS[key as keyof TrainConfig];
@@ -821,33 +822,6 @@ function parseFlagValue(spec: OptionSpec, raw: string | boolean): unknown {
     case 'enum':
       return text;
   }
-}
-
-function closestKey(key: string): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of Object.keys(CONFIG_OPTIONS)) {
-    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = candidate;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j] as number;
-      row[j] = Math.min(up + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = up;
-    }
-  }
-  return row[b.length] as number;
 }
 
 function describeType(value: unknown): string {

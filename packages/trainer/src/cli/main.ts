@@ -13,7 +13,8 @@ import { loadCarlModel } from '../model';
 import { createProgress, formatDuration, type ProgressStream } from '../progress';
 import { readTextFile, type InputText } from '../text-input';
 import { trainCarl } from '../train';
-import { formatFlags, optionalInteger, optionalList, optionalString, parseFlags, requireString, suggest, wrap, type FlagSpec, type ParsedArgs } from './args';
+import { formatFlags, optionalInteger, optionalList, optionalString, parseFlags, requireString, wrap, type FlagSpec, type ParsedArgs } from './args';
+import { suggest } from '../suggest';
 
 /** Where the command line reads and writes (tests pass their own). */
 export interface CliIO {
