@@ -152,7 +152,7 @@ async function main(): Promise<void> {
       log(`  done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     }
   }
-  await writeReport(cells, { outDir, cacheDir, startDir, backend: backend.backend, seeds, steps, batchSize, maxLength, extra, evalOptions, began, methods });
+  await writeReport(cells, { outDir, cacheDir, startDir, backend: backend.backend, seeds, steps, batchSize, maxLength, evalOptions, began });
 }
 
 async function evaluateModel(modelDir: string, method: string, seed: number, backend: string, options: { tasks?: string[]; maxTrain: number; maxTest: number }): Promise<EvaluationReport> {
@@ -221,10 +221,8 @@ interface ReportContext {
   readonly steps: number;
   readonly batchSize: number;
   readonly maxLength: number;
-  readonly extra: Partial<TrainConfig>;
   readonly evalOptions: { tasks?: string[]; maxTrain: number; maxTest: number };
   readonly began: number;
-  readonly methods: readonly string[];
 }
 
 async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<void> {

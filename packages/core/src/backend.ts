@@ -152,21 +152,16 @@ async function tryBackend(
   return match(backend)
     .with('tensorflow-gpu', async (): Promise<Attempt> => {
       if (!gpuVisible()) return { ok: false, reason: 'no NVIDIA GPU visible (no driver under /proc/driver/nvidia)' };
-      return loadNative('@tensorflow/tfjs-node-gpu', requireModule);
+      return loadBackend('@tensorflow/tfjs-node-gpu', 'tensorflow', requireModule);
     })
-    .with('tensorflow', () => loadNative('@tensorflow/tfjs-node', requireModule))
-    .with('wasm', () => loadJsBackend('@tensorflow/tfjs-backend-wasm', 'wasm', requireModule))
-    .with('cpu', () => loadJsBackend('@tensorflow/tfjs-backend-cpu', 'cpu', requireModule))
+    .with('tensorflow', () => loadBackend('@tensorflow/tfjs-node', 'tensorflow', requireModule))
+    .with('wasm', () => loadBackend('@tensorflow/tfjs-backend-wasm', 'wasm', requireModule))
+    .with('cpu', () => loadBackend('@tensorflow/tfjs-backend-cpu', 'cpu', requireModule))
     .exhaustive();
 }
 
-async function loadNative(moduleName: string, requireModule: (name: string) => unknown): Promise<Attempt> {
-  const loaded = loadModule(moduleName, requireModule);
-  if (!loaded.ok) return loaded;
-  return activate('tensorflow');
-}
-
-async function loadJsBackend(moduleName: string, tfjsBackend: string, requireModule: (name: string) => unknown): Promise<Attempt> {
+/** Requires the package that registers `tfjsBackend` (both tfjs-node packages register `tensorflow`), then activates it. */
+async function loadBackend(moduleName: string, tfjsBackend: string, requireModule: (name: string) => unknown): Promise<Attempt> {
   const loaded = loadModule(moduleName, requireModule);
   if (!loaded.ok) return loaded;
   return activate(tfjsBackend);
