@@ -244,13 +244,12 @@ export class TrainingModel {
       if (!Number.isFinite(loss)) {
         throw new CarlError('NUMERIC_INSTABILITY', `the loss is ${loss} (${describeParts(partValues)}); no update was applied`, { field: 'loss' });
       }
-      const clipped = clipGradients(grads, config.clipNorm > 0 ? config.clipNorm : Number.POSITIVE_INFINITY);
+      const clipped = clipByGlobalNorm(grads, config.clipNorm > 0 ? config.clipNorm : Number.POSITIVE_INFINITY);
       grads = clipped.grads;
       if (!Number.isFinite(clipped.norm)) {
         throw new CarlError('NUMERIC_INSTABILITY', `the gradient norm is ${clipped.norm} (loss ${loss}); no update was applied`, { field: 'gradNorm' });
       }
-      // Inside tidy: AdamW creates its moment variables from temporary zero tensors on the first step.
-      tf.tidy(() => this.optimizer.step(this.params, grads as Map<string, tf.Tensor>, learningRate));
+      this.optimizer.step(this.params, grads, learningRate);
       if (this.target !== undefined) {
         this.target.encoder.update(this.online, momentum);
         this.target.head.update((this.projection as MlpHead).variables(), momentum);
@@ -412,17 +411,6 @@ interface Perturbed {
  * `clipByGlobalNorm` inside a tidy scope: core's version (0.1.0) leaves one scalar per gradient
  * undisposed when it measures the norm, which would grow the tensor count every step.
  */
-function clipGradients(grads: Map<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; norm: number } {
-  let norm = 0;
-  const names = [...grads.keys()];
-  const values = tf.tidy(() => {
-    const result = clipByGlobalNorm(grads, maxNorm);
-    norm = result.norm;
-    return names.map((name) => result.grads.get(name) as tf.Tensor);
-  });
-  return { grads: new Map(names.map((name, i) => [name, values[i] as tf.Tensor] as const)), norm };
-}
-
 function requireMask(id: number | undefined): number {
   if (id === undefined) throw new CarlError('INVALID_CONFIG', 'perturbStrategy "mask" needs a tokenizer with a mask token', { field: 'perturbStrategy' });
   return id;

@@ -386,8 +386,7 @@ function restoreState(model: TrainingModel, state: TrainerState, dir: string): v
     else throw new CarlError('INVALID_CHECKPOINT', 'unexpected optimizer tensor', { file: optimizerFile, field: name });
   }
   const optimizerState: AdamWState = { step: state.optimizerStep, moments };
-  // Inside tidy: setState builds each moment variable from a temporary tensor.
-  tf.tidy(() => model.optimizer.setState(optimizerState, model.params));
+  model.optimizer.setState(optimizerState, model.params);
   if (model.queue !== undefined) {
     const file = path.join(dir, 'queue.json');
     let saved: unknown;
