@@ -4,6 +4,7 @@
       "target_name": "carl_native_kernels",
       "sources": [
         "native/addon.cc",
+        "native/adam_in_place.cc",
         "native/common.cc",
         "native/elementwise.cc",
         "native/fused.cc",

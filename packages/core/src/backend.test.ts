@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeLoadFailure, initBackend, parseBackendName } from './backend';
 import { isCarlError } from './errors';
@@ -101,6 +102,44 @@ describe('initBackend with @carl/native-kernels', () => {
     const off = await initBackend({ backend: 'wasm', requireModule, env: { CARL_NATIVE_KERNELS: '0' } });
     expect(off.nativeKernels).toBeUndefined();
     expect(calls).toEqual(['unregister']);
+  });
+
+  it('passes the thread count: option, else CARL_NATIVE_THREADS, else every core; reports it in info.threads', async () => {
+    const seen: number[] = [];
+    const requireModule = (name: string): unknown => {
+      if (name === '@carl/native-kernels') {
+        return {
+          registerNativeKernels: (o: { threads: number }) => {
+            seen.push(o.threads);
+            return { available: true, registered: ['BatchMatMul@wasm'], threads: o.threads };
+          },
+          unregisterNativeKernels: () => [],
+        };
+      }
+      if (name.startsWith('@tensorflow/tfjs-node')) throw notFound(name);
+      return require(name);
+    };
+    const byOption = await initBackend({ backend: 'wasm', requireModule, env: { CARL_NATIVE_THREADS: '2' }, threads: 3 });
+    const byEnv = await initBackend({ backend: 'wasm', requireModule, env: { CARL_NATIVE_THREADS: '2' } });
+    const byDefault = await initBackend({ backend: 'wasm', requireModule, env: {} });
+    expect(seen).toEqual([3, 2, os.availableParallelism()]);
+    expect([byOption.threads, byEnv.threads, byDefault.threads]).toEqual([3, 2, os.availableParallelism()]);
+    // The thread count is reported once, at the top level, not inside nativeKernels.
+    expect(byOption.nativeKernels).toEqual({ available: true, registered: ['BatchMatMul@wasm'] });
+  });
+
+  it('rejects bad thread counts with typed errors naming the option or variable, before loading anything', async () => {
+    const { calls, requireModule } = fake({ available: true, registered: [] });
+    await expect(initBackend({ backend: 'wasm', requireModule, env: {}, threads: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', location: { field: 'threads' } });
+    await expect(initBackend({ backend: 'wasm', requireModule, env: {}, threads: 2.5 })).rejects.toThrow(/threads must be an integer in \[1, 64\], got 2.5/);
+    await expect(initBackend({ backend: 'wasm', requireModule, env: { CARL_NATIVE_THREADS: 'all' } })).rejects.toMatchObject({ code: 'INVALID_CONFIG', location: { field: 'CARL_NATIVE_THREADS' } });
+    expect(calls).toEqual([]);
+  });
+
+  it('reports one thread on wasm without native kernels and on cpu', async () => {
+    const { requireModule } = fake({ available: false, registered: [], reason: 'not built' });
+    expect((await initBackend({ backend: 'wasm', requireModule, env: {}, threads: 2 })).threads).toBe(1);
+    expect((await initBackend({ backend: 'cpu', requireModule, env: {}, threads: 2 })).threads).toBe(1);
   });
 
   it('leaves the cpu backend alone', async () => {

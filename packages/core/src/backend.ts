@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { match } from 'ts-pattern';
 import { CarlError } from './errors';
@@ -35,6 +36,11 @@ export interface BackendInfo {
   readonly kernelFixes: readonly string[];
   /** @carl/native-kernels on wasm: whether it loaded, what it registered, or why not. */
   readonly nativeKernels?: { readonly available: boolean; readonly reason?: string; readonly registered: readonly string[] };
+  /**
+   * Threads the backend computes with: the native kernels' pool on wasm (1 when they are not registered:
+   * stock wasm runs on one thread), 1 on cpu, and libtensorflow's own pool (every core) on tensorflow.
+   */
+  readonly threads: number;
 }
 
 /** Options of {@link initBackend}. */
@@ -52,6 +58,11 @@ export interface InitBackendOptions {
    * its addon built. Default true, unless `CARL_NATIVE_KERNELS=0`.
    */
   readonly nativeKernels?: boolean;
+  /**
+   * Threads for the native kernels (an integer in [1, 64]). Default: `$CARL_NATIVE_THREADS`, else
+   * `os.availableParallelism()` (every core, as PyTorch does).
+   */
+  readonly threads?: number;
 }
 
 type Attempt = { ok: true; tfjsBackend: string } | { ok: false; reason: string };
@@ -61,12 +72,13 @@ let current: BackendInfo | undefined;
 /**
  * Picks and initialises the fastest tensor backend available, registering CARL's kernel fixes.
  * Order: tfjs-node-gpu, tfjs-node, wasm, cpu; `CARL_BACKEND=<name>` or `{ backend }` forces one
- * (and fails with `BACKEND_UNAVAILABLE` if it cannot start). Safe to call more than once.
+ * (and fails with `BACKEND_UNAVAILABLE` if it cannot start). On wasm the native kernels use every core
+ * unless `{ threads }` or `CARL_NATIVE_THREADS` says otherwise. Safe to call more than once.
  *
  * @example
  * ```ts
- * const info = await initBackend();
- * console.log(info.backend, info.skipped); // 'wasm', [{ backend: 'tensorflow-gpu', reason: 'not installed' }, …]
+ * const info = await initBackend({ threads: 4 });
+ * console.log(info.backend, info.threads, info.skipped); // 'wasm', 4, [{ backend: 'tensorflow-gpu', reason: 'not installed' }, …]
  * ```
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
@@ -75,6 +87,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const requireModule = options.requireModule ?? ((name: string) => require(name) as unknown);
   const gpuVisible = options.gpuVisible ?? defaultGpuVisible;
   const candidates = requested === 'auto' ? BACKEND_PREFERENCE : [requested];
+  const threads = resolveThreads(options.threads, env);
 
   const skipped: SkippedBackend[] = [];
   for (const backend of candidates) {
@@ -82,10 +95,11 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     if (attempt.ok) {
       const kernelFixes = registerKernelFixes(attempt.tfjsBackend);
       const wantNative = attempt.tfjsBackend === 'wasm' && (options.nativeKernels ?? env['CARL_NATIVE_KERNELS'] !== '0');
-      const nativeKernels = wantNative ? loadNativeKernels(requireModule, env) : undefined;
+      const nativeKernels = wantNative ? loadNativeKernels(requireModule, env, threads) : undefined;
       if (attempt.tfjsBackend === 'wasm' && !wantNative) unloadNativeKernels(requireModule);
       setFastTransposeFlags(attempt.tfjsBackend === 'tensorflow' || (nativeKernels?.registered.includes('BatchMatMul@wasm') ?? false));
-      current = { backend, tfjsBackend: attempt.tfjsBackend, skipped, kernelFixes, ...(nativeKernels === undefined ? {} : { nativeKernels }) };
+      const usedThreads = attempt.tfjsBackend === 'tensorflow' ? defaultThreads() : nativeKernels?.available === true ? (nativeKernels.threads ?? threads) : 1;
+      current = { backend, tfjsBackend: attempt.tfjsBackend, skipped, kernelFixes, ...(nativeKernels === undefined ? {} : { nativeKernels: stripThreads(nativeKernels) }), threads: usedThreads };
       return current;
     }
     skipped.push({ backend, reason: attempt.reason });
@@ -97,18 +111,54 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   );
 }
 
-type NativeKernelsReport = NonNullable<BackendInfo['nativeKernels']>;
+type NativeKernelsReport = NonNullable<BackendInfo['nativeKernels']> & { readonly threads?: number };
 interface NativeKernelsModule {
-  registerNativeKernels(options: { env: Readonly<Record<string, string | undefined>> }): NativeKernelsReport;
+  registerNativeKernels(options: { env: Readonly<Record<string, string | undefined>>; threads: number }): NativeKernelsReport;
   unregisterNativeKernels(): string[];
 }
 
+const MAX_THREADS = 64;
+
+function defaultThreads(): number {
+  return Math.max(1, Math.min(MAX_THREADS, os.availableParallelism()));
+}
+
+/** `threads` option, else `CARL_NATIVE_THREADS`, else every core; validated so a typo fails before any work. */
+function resolveThreads(option: number | undefined, env: Readonly<Record<string, string | undefined>>): number {
+  if (option !== undefined) {
+    if (!Number.isInteger(option) || option < 1 || option > MAX_THREADS) {
+      throw new CarlError('INVALID_ARGUMENT', `threads must be an integer in [1, ${MAX_THREADS}], got ${option}`, { field: 'threads' });
+    }
+    return option;
+  }
+  const raw = env['CARL_NATIVE_THREADS'];
+  if (raw === undefined || raw.trim() === '') return defaultThreads();
+  const n = Number(raw.trim());
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new CarlError('INVALID_CONFIG', `CARL_NATIVE_THREADS must be an integer in [1, ${MAX_THREADS}], got "${raw}"`, { field: 'CARL_NATIVE_THREADS' });
+  }
+  return n;
+}
+
+function stripThreads(report: NativeKernelsReport): NonNullable<BackendInfo['nativeKernels']> {
+  return { available: report.available, registered: report.registered, ...(report.reason === undefined ? {} : { reason: report.reason }) };
+}
+
 // @carl/native-kernels depends on this package, so it is loaded lazily (an optional peer), never imported.
-function loadNativeKernels(requireModule: (name: string) => unknown, env: Readonly<Record<string, string | undefined>>): NativeKernelsReport {
+function loadNativeKernels(
+  requireModule: (name: string) => unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  threads: number,
+): NativeKernelsReport {
   try {
     const module = requireModule('@carl/native-kernels') as NativeKernelsModule;
-    const report = module.registerNativeKernels({ env });
-    return { available: report.available, registered: report.registered, ...(report.reason === undefined ? {} : { reason: report.reason }) };
+    const report = module.registerNativeKernels({ env, threads });
+    return {
+      available: report.available,
+      registered: report.registered,
+      ...(report.reason === undefined ? {} : { reason: report.reason }),
+      ...(report.threads === undefined ? {} : { threads: report.threads }),
+    };
   } catch (error) {
     return { available: false, registered: [], reason: describeLoadFailure('@carl/native-kernels', error) };
   }

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { Random } from './random';
 
 /** Ids of the special tokens an encoder's tokenizer uses (absent ones are `undefined`). */
 export interface SpecialTokenIds {
@@ -26,6 +27,20 @@ export interface TokenizedBatch {
   /** How many tokens were cut from each text by truncation (0 when it fit). */
   readonly truncated: readonly number[];
 }
+
+/**
+ * A row-major `[batch][seq]` matrix of plain numbers (ids, 0/1 masks, labels), as a {@link TokenizedBatch}
+ * carries them: per-sentence bookkeeping is simpler and faster off the tensor engine.
+ */
+export type TokenMatrix = readonly (readonly number[])[];
+
+/**
+ * Proposes replacement ids for token perturbation: `@carl/encoder`'s `MlmHead.generator()` makes one,
+ * `@carl/saliency-perturbation`'s `generator` strategy calls it. It gets the batch's ids (with the positions
+ * to replace already masked when the caller masks them, as in ELECTRA), the positions per sentence and the
+ * seeded stream to sample with, and returns one id per position, in the same order, never a special token.
+ */
+export type TokenGenerator = (inputIds: TokenMatrix, positions: TokenMatrix, rng: Random) => TokenMatrix;
 
 /** Options for {@link Tokenizer.encodeBatch}. */
 export interface EncodeOptions {
@@ -60,6 +75,12 @@ export interface ForwardOptions {
   readonly training?: boolean;
   /** Seed for this pass's dropout masks, so a step is reproducible. */
   readonly seed?: number;
+  /**
+   * Row of a larger batch that this call's first row is (default 0): row i then draws the dropout masks of row
+   * `rowOffset + i` of a call on the whole batch with the same seed and padded length, so a step split into
+   * micro-batches drops the same units as the full batch.
+   */
+  readonly rowOffset?: number;
 }
 
 /** The result of a forward pass (a type alias, so it can be returned from `tf.tidy`). */

@@ -15,6 +15,12 @@ export type CarlErrorCode =
   | 'NUMERIC_INSTABILITY'
   | 'FILE_EXISTS'
   | 'NOT_FOUND'
+  /** The filesystem refused a read or write (disk full, read-only, permissions, a file in the way). */
+  | 'FILESYSTEM'
+  /** Another process holds the run folder's lock. */
+  | 'RUN_LOCKED'
+  /** A run would need more memory than the backend can hold (checked before any work), or the wasm heap ran out. */
+  | 'OUT_OF_MEMORY'
   | 'INTERNAL';
 
 /** Where in a file or object a problem was found; every field is optional. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeWithBackends, expectClose } from './testing';
+import { GradientAccumulator } from './accumulate';
 import { AdamW, clipByGlobalNorm, learningRateSchedule, namedGradients } from './optim';
 
 describeWithBackends('AdamW', () => {
@@ -94,23 +95,145 @@ describe('learningRateSchedule', () => {
 });
 
 describeWithBackends('optimiser memory', () => {
-  it('AdamW steps, state round-trips and clipping leave no tensor behind', () => {
-    const w = tf.variable(tf.tensor1d([1, 2, 3]));
-    const params = new Map([['w', w]]);
-    const opt = new AdamW({ learningRate: 0.1 });
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) {
-      const { value, grads } = namedGradients(() => tf.sum(tf.square(w)), params);
-      const { grads: clipped } = clipByGlobalNorm(grads, 0.5);
-      opt.step(params, clipped);
-      value.dispose();
-      clipped.forEach((g) => g.dispose());
+  for (const stateLocation of ['heap', 'outside'] as const) {
+    it(`AdamW steps, state round-trips and clipping leave no tensor behind (moments: ${stateLocation})`, () => {
+      const w = tf.variable(tf.tensor1d([1, 2, 3]));
+      const params = new Map([['w', w]]);
+      const opt = new AdamW({ learningRate: 0.1, stateLocation });
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) {
+        const { value, grads } = namedGradients(() => tf.sum(tf.square(w)), params);
+        const { grads: clipped } = clipByGlobalNorm(grads, 0.5);
+        opt.step(params, clipped);
+        value.dispose();
+        clipped.forEach((g) => g.dispose());
+      }
+      opt.setState(opt.getState(), params);
+      // Only the two moment variables remain, and none when the moments live outside the heap.
+      expect(tf.memory().numTensors - before).toBe(stateLocation === 'heap' ? 2 : 0);
+      expect(opt.stateLocation).toBe(stateLocation);
+      expect(opt.stateBytes()).toEqual(stateLocation === 'heap' ? { inHeap: 24, outside: 0 } : { inHeap: 0, outside: 24 });
+      opt.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      w.dispose();
+    });
+  }
+});
+
+/** Seeded normal values (Box–Muller on a tiny LCG), independent of tfjs. */
+function randn(n: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  const uniform = (): number => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state + 1) / 4294967297;
+  };
+  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()));
+}
+
+describeWithBackends('AdamW with moments outside the heap', () => {
+  const shapes = new Map<string, number[]>([['dense.weight', [37, 11]], ['dense.bias', [11]], ['LayerNorm.weight', [11]]]);
+  const run = (stateLocation: 'heap' | 'outside', steps: number, resumeAt?: { at: number; as: 'heap' | 'outside' }): Map<string, number[]> => {
+    const params = new Map([...shapes].map(([name, shape], i) => [name, tf.variable(tf.tensor(randn(shape.reduce((a, b) => a * b), 1 + i), shape))]));
+    let opt = new AdamW({ learningRate: 0.01, weightDecay: 0.1, stateLocation });
+    for (let s = 0; s < steps; s++) {
+      if (s === resumeAt?.at) {
+        const state = opt.getState();
+        opt.dispose();
+        opt = new AdamW({ learningRate: 0.01, weightDecay: 0.1, stateLocation: resumeAt.as });
+        opt.setState(state, params);
+      }
+      const grads = new Map([...shapes].map(([name, shape], i) => [name, tf.tensor(randn(shape.reduce((a, b) => a * b), 100 * s + i), shape)]));
+      opt.step(params, grads, 0.01 * (1 + s)); // a changing rate, as a schedule gives
+      grads.forEach((g) => g.dispose());
     }
-    opt.setState(opt.getState(), params);
-    // Only the two moment variables remain.
-    expect(tf.memory().numTensors - before).toBe(2);
+    const out = new Map([...params].map(([name, v]) => [name, Array.from(v.dataSync())]));
+    params.forEach((v) => v.dispose());
     opt.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-    w.dispose();
+    return out;
+  };
+
+  it('gives the parameters of the in-heap update bit for bit over several steps (decayed and exempt parameters)', () => {
+    const heap = run('heap', 5);
+    const outside = run('outside', 5);
+    for (const [name, values] of heap) expect(outside.get(name)).toEqual(values);
+    // …and the update did move them (the comparison has teeth).
+    const first = run('heap', 0);
+    expect(heap.get('dense.weight')).not.toEqual(first.get('dense.weight'));
+  });
+
+  it('checkpoints restore across locations: outside → heap and heap → outside resume the same run', () => {
+    const straight = run('outside', 4);
+    for (const [from, to] of [['outside', 'heap'], ['heap', 'outside']] as const) {
+      const resumed = run(from, 4, { at: 2, as: to });
+      for (const [name, values] of straight) expect(resumed.get(name)).toEqual(values);
+    }
+  });
+
+  it('never writes through to a variable sharing the parameter\'s buffer (a fresh momentum target)', () => {
+    const w = tf.variable(tf.tensor1d([1, 2, 3]));
+    const shadow = tf.variable(w, false); // tfjs shares the buffer until one of them is assigned
+    const opt = new AdamW({ learningRate: 0.5, stateLocation: 'outside' });
+    const g = tf.tensor1d([1, 1, 1]);
+    opt.step(new Map([['w', w]]), new Map([['w', g]]));
+    expect(Array.from(shadow.dataSync())).toEqual([1, 2, 3]);
+    expect(Array.from(w.dataSync())).not.toEqual([1, 2, 3]);
+    const live = opt.getState({ live: true }).moments['w'];
+    opt.step(new Map([['w', w]]), new Map([['w', g]]));
+    expect(live?.m).toBe(opt.getState({ live: true }).moments['w']?.m); // the same array, no copy
+    tf.dispose([w, shadow, g]);
+    opt.dispose();
+  });
+
+  it('rejects a gradient of the wrong shape, an unknown location and a state of the wrong size with typed errors', () => {
+    const w = tf.variable(tf.tensor1d([1, 2]));
+    const opt = new AdamW({ learningRate: 0.1, stateLocation: 'outside' });
+    const g = tf.tensor1d([1, 2, 3]);
+    expect(() => opt.step(new Map([['w', w]]), new Map([['w', g]]))).toThrow(/\[w\].*gradient has shape \[3\]/);
+    expect(() => new AdamW({ learningRate: 0.1, stateLocation: 'gpu' as 'heap' })).toThrow(/stateLocation must be/);
+    expect(() => opt.setState({ step: 1, moments: { w: { m: new Float32Array(3), v: new Float32Array(3) } } }, new Map([['w', w]]))).toThrow(/3 values/);
+    tf.dispose([w, g]);
+  });
+});
+
+describeWithBackends('gradients handed over as they complete, summed outside the heap', () => {
+  it('micro-batch gradients summed by GradientAccumulator give the full batch\'s AdamW step', () => {
+    const shapes = new Map<string, number[]>([['w', [3, 4]], ['b', [4]]]);
+    const make = (): Map<string, tf.Variable> =>
+      new Map([...shapes].map(([name, shape], i) => [name, tf.variable(tf.tensor(randn(shape.reduce((a, c) => a * c), 7 + i), shape))]));
+    const x = tf.tensor2d(randn(6 * 3, 99), [6, 3]);
+    const loss = (p: ReadonlyMap<string, tf.Variable>, rows: [number, number]): tf.Scalar =>
+      tf.sum(tf.square(tf.tanh(tf.add(tf.matMul(tf.slice(x, [rows[0], 0], [rows[1] - rows[0], 3]), p.get('w') as tf.Tensor), p.get('b') as tf.Tensor))));
+    // Full batch, tensors in the heap.
+    const full = make();
+    const whole = namedGradients(() => loss(full, [0, 6]), full);
+    const reference = new Map([...whole.grads].map(([n, g]) => [n, Array.from(g.dataSync())]));
+    new AdamW({ learningRate: 0.1, stateLocation: 'heap' }).step(full, whole.grads);
+    // Three micro-batches, each gradient handed over as soon as it is complete.
+    const split = make();
+    const acc = new GradientAccumulator();
+    const seen: string[] = [];
+    for (const rows of [[0, 2], [2, 4], [4, 6]] as Array<[number, number]>) {
+      const before = tf.memory().numTensors;
+      const { value, grads } = namedGradients(() => loss(split, rows), split, { onGradient: (name, g) => { seen.push(name); acc.add(name, g); } });
+      expect(grads.size).toBe(0);
+      value.dispose();
+      expect(tf.memory().numTensors).toBe(before); // nothing left in the heap
+    }
+    expect(seen.sort()).toEqual(['b', 'b', 'b', 'w', 'w', 'w']);
+    for (const [name, values] of reference) expectClose(Array.from(acc.grads.get(name) as Float32Array), values, 1e-6, 1e-5);
+    expect(acc.bytes).toBe(16 * 4);
+    const norm = Math.sqrt([...reference.values()].flat().reduce((s, v) => s + v * v, 0));
+    expect(acc.globalNorm()).toBeCloseTo(norm, 4);
+    new AdamW({ learningRate: 0.1, stateLocation: 'outside' }).step(split, acc.grads);
+    for (const [name, v] of full) expectClose(Array.from((split.get(name) as tf.Variable).dataSync()), Array.from(v.dataSync()), 1e-6, 1e-5);
+    // Float32Array gradients work with moments in the heap too, and a wrong length is a typed error.
+    new AdamW({ learningRate: 0.1, stateLocation: 'heap' }).step(split, acc.grads);
+    expect(() => new AdamW({ learningRate: 0.1 }).step(split, new Map([['b', new Float32Array(3)]]))).toThrow(/\[b\].*3 values/);
+    // clipping scales in place and reports the norm before
+    expect(acc.clipByGlobalNorm(norm / 2)).toBeCloseTo(norm, 4);
+    expect(acc.globalNorm()).toBeCloseTo(norm / 2, 4);
+    whole.value.dispose();
+    whole.grads.forEach((g) => g.dispose());
+    tf.dispose([x, ...full.values(), ...split.values()]);
   });
 });

@@ -14,6 +14,11 @@
 #include "fused.h"
 #include "gemm.h"
 
+namespace carl {
+// adam_in_place.cc: AdamW with the moments in Float32Arrays outside the heap.
+napi_value AdamInPlace(napi_env env, napi_callback_info info);
+}  // namespace carl
+
 namespace {
 
 using namespace carl;
@@ -29,6 +34,7 @@ class Args {
     if (argc_ < expected) fail("expected " + std::to_string(expected) + " arguments, got " + std::to_string(argc_));
   }
   bool ok() const { return ok_; }
+  size_t count() const { return argc_; }
 
   void heap(size_t i) {
     if (!ok_) return;
@@ -266,6 +272,24 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
   return boolean(env, gather_rows(x, rows, inner, idx, count, out));
 }
 
+// segmentSum(heap, xOff, idsOff, n, numSegments, inner, outOff): out[numSegments × inner] = UnsortedSegmentSum
+napi_value SegmentSum(napi_env env, napi_callback_info info) {
+  Args args(env, info, 7);
+  args.heap(0);
+  const int64_t n = args.i64(3), segments = args.i64(4), inner = args.i64(5);
+  if (!args.ok()) return nullptr;
+  if (n < 0 || segments < 0 || inner < 0) {
+    args.fail("negative size");
+    return nullptr;
+  }
+  const float* x = args.at<const float>(args.i64(1), n * inner);
+  const int32_t* ids = args.at<const int32_t>(args.i64(2), n);
+  float* out = args.at<float>(args.i64(6), segments * inner);
+  if (!args.ok()) return nullptr;
+  segment_sum(x, ids, n, segments, inner, out);
+  return undefined(env);
+}
+
 // stridedCopy(heap, srcOff, dstOff, shape, srcStrides, dstStrides) — strides in elements
 napi_value StridedCopy(napi_env env, napi_callback_info info) {
   Args args(env, info, 6);
@@ -290,12 +314,17 @@ napi_value StridedCopy(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// dropout(heap, xOff, outOff, size, seed, threshold, scale)
+// dropout(heap, xOff, outOff, size, seed, threshold, scale[, offset]) — offset: mask counter of the first element
 napi_value Dropout(napi_env env, napi_callback_info info) {
   Args args(env, info, 7);
   args.heap(0);
   const int64_t size = args.i64(3), seed = args.i64(4), threshold = args.i64(5);
   const double scale = args.f64(6);
+  const int64_t offset = args.count() > 7 ? args.i64(7) : 0;
+  if (offset < 0) {
+    args.fail("offset must be a non-negative integer");
+    return nullptr;
+  }
   const float* x = args.at<const float>(args.i64(1), size);
   float* out = args.at<float>(args.i64(2), size);
   if (!args.ok()) return nullptr;
@@ -303,7 +332,8 @@ napi_value Dropout(napi_env env, napi_callback_info info) {
     args.fail("seed and threshold must be 32-bit unsigned integers");
     return nullptr;
   }
-  dropout(x, out, size, static_cast<uint32_t>(seed), static_cast<uint32_t>(threshold), static_cast<float>(scale));
+  dropout(x, out, size, static_cast<uint32_t>(seed), static_cast<uint32_t>(threshold), static_cast<float>(scale),
+          static_cast<uint32_t>(static_cast<uint64_t>(offset) & 0xffffffffULL));
   return undefined(env);
 }
 
@@ -450,6 +480,55 @@ napi_value Configure(napi_env env, napi_callback_info info) {
   return Info(env, info);
 }
 
+// debugPoolStress(callers, iterations, resize, timeoutMs, delayUs) → wrong elements, or -1 for a stuck pass.
+// Test support only (see ThreadPool in common.h); leaves the pool's thread count as the stress left it.
+napi_value DebugPoolStress(napi_env env, napi_callback_info info) {
+  Args args(env, info, 5);
+  const int64_t callers = args.i64(0), iterations = args.i64(1), timeout_ms = args.i64(3), delay_us = args.i64(4);
+  const bool resize = args.flag(2);
+  if (!args.ok()) return nullptr;
+  if (callers < 1 || callers > 16 || iterations < 1 || timeout_ms < 1 || delay_us < 0 || delay_us > 100000) {
+    args.fail("bad pool stress arguments");
+    return nullptr;
+  }
+  ThreadPool::set_debug_delay_us(static_cast<int>(delay_us));
+  const int64_t wrong = pool_stress(static_cast<int>(callers), static_cast<int>(iterations), resize, static_cast<int>(timeout_ms));
+  ThreadPool::set_debug_delay_us(0);
+  napi_value v;
+  napi_create_int64(env, wrong, &v);
+  return v;
+}
+
+// grains([copy, arith, transcend, rows, reduce, adam, gemm]) → the current grains (each 0 keeps its value).
+// For bench/thresholds.mjs, which measures where splitting a kernel over threads starts to pay.
+napi_value GrainsFn(napi_env env, napi_callback_info info) {
+  Args args(env, info, 0);
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  Grains& g = grains();
+  int64_t* fields[] = {&g.copy, &g.arith, &g.transcend, &g.rows, &g.reduce, &g.adam, &g.gemm};
+  static const char* names[] = {"copy", "arith", "transcend", "rows", "reduce", "adam", "gemm"};
+  constexpr size_t kFields = sizeof(fields) / sizeof(fields[0]);
+  if (argc >= 1) {
+    const std::vector<int64_t> values = args.shape(0);
+    if (!args.ok()) return nullptr;
+    if (values.size() != kFields) {
+      args.fail("grains takes an array of " + std::to_string(kFields) + " non-negative integers");
+      return nullptr;
+    }
+    for (size_t i = 0; i < kFields; ++i)
+      if (values[i] > 0) *fields[i] = values[i];
+  }
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  for (size_t i = 0; i < kFields; ++i) {
+    napi_create_int64(env, *fields[i], &v);
+    napi_set_named_property(env, obj, names[i], v);
+  }
+  return obj;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default_method, nullptr},
@@ -458,6 +537,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"gatherRows", nullptr, GatherRows, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"segmentSum", nullptr, SegmentSum, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"stridedCopy", nullptr, StridedCopy, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"dropout", nullptr, Dropout, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default_method, nullptr},
@@ -467,7 +547,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"gelu", nullptr, Gelu, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"geluGrad", nullptr, GeluGrad, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"adamInPlace", nullptr, carl::AdamInPlace, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"grains", nullptr, GrainsFn, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"debugPoolStress", nullptr, DebugPoolStress, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default_method, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

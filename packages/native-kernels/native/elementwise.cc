@@ -18,6 +18,13 @@ namespace carl {
 
 namespace {
 
+// Chunk bounds of element-wise loops are multiples of 16 floats (one cache line), so no two threads write
+// one line and every element lands in the same vector lane/tail position whatever the thread count.
+constexpr int64_t kAlign = 16;
+// Reductions: contiguous rows are summed in blocks of this many elements; strided ones by this many columns.
+constexpr int64_t kReduceBlock = 1 << 14;
+constexpr int64_t kReduceColumns = 64;
+
 template <class F>
 CARL_INLINE void map1(const float* CARL_RESTRICT x, float* CARL_RESTRICT out, int64_t n, F f) {
   for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
@@ -102,8 +109,8 @@ void unary(UnaryOp op, const float* x, float* out, int64_t n) {
   using Fn = void (*)(const float*, float*, int64_t);
   static const Fn table[] = {u_exp, u_erf, u_tanh, u_sigmoid, u_sqrt, u_rsqrt, u_square, u_neg, u_abs, u_reciprocal, u_relu, u_floor};
   const Fn fn = table[static_cast<int>(op)];
-  // Large tensors are split over the pool; chunks stay big enough to amortise the hand-off.
-  parallel_for(n, 1 << 16, [&](int64_t b, int64_t e) { fn(x + b, out + b, e - b); });
+  const bool costly = op == UnaryOp::Exp || op == UnaryOp::Erf || op == UnaryOp::Tanh || op == UnaryOp::Sigmoid;
+  parallel_for(n, costly ? grains().transcend : grains().arith, [&](int64_t b, int64_t e) { fn(x + b, out + b, e - b); }, kAlign);
 }
 
 void binary(BinaryOp op, const float* a, const std::vector<int64_t>& a_shape, const float* b,
@@ -138,19 +145,20 @@ void binary(BinaryOp op, const float* a, const std::vector<int64_t>& a_shape, co
   const int64_t inner = dims[r - 1], ia = da[r - 1], ib = db[r - 1];
   int64_t outer = 1;
   for (size_t d = 0; d + 1 < r; ++d) outer *= dims[d];
-  auto run_row = [&](const float* pa, const float* pb, float* po) {
+  auto run_row = [&](const float* pa, const float* pb, float* po, int64_t len) {
     if (ia == 1 && ib == 1) {
-      loops.vv(pa, pb, po, inner);
+      loops.vv(pa, pb, po, len);
     } else if (ia == 1 && ib == 0) {
-      loops.vs(pa, *pb, po, inner);
+      loops.vs(pa, *pb, po, len);
     } else if (ia == 0 && ib == 1) {
-      loops.sv(*pa, pb, po, inner);
+      loops.sv(*pa, pb, po, len);
     } else {
-      for (int64_t i = 0; i < inner; ++i) po[i] = loops.scalar(pa[i * ia], pb[i * ib]);
+      for (int64_t i = 0; i < len; ++i) po[i] = loops.scalar(pa[i * ia], pb[i * ib]);
     }
   };
-  parallel_for(outer, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, inner)), [&](int64_t o0, int64_t o1) {
-    for (int64_t o = o0; o < o1; ++o) {
+  // Split the flat output, not only its rows: a same-shape op folds to one row of every element.
+  parallel_for(outer * inner, grains().arith, [&](int64_t f0, int64_t f1) {
+    for (int64_t o = f0 / inner; o * inner < f1; ++o) {
       // Decompose the row index into the outer axes.
       int64_t rem = o, offa = 0, offb = 0;
       for (int64_t d = static_cast<int64_t>(r) - 2; d >= 0; --d) {
@@ -159,32 +167,34 @@ void binary(BinaryOp op, const float* a, const std::vector<int64_t>& a_shape, co
         offa += idx * da[d];
         offb += idx * db[d];
       }
-      run_row(a + offa, b + offb, out + o * inner);
+      const int64_t j0 = std::max(f0 - o * inner, int64_t{0}), j1 = std::min(f1 - o * inner, inner);
+      run_row(a + offa + j0 * ia, b + offb + j0 * ib, out + o * inner + j0, j1 - j0);
     }
-  });
+  }, kAlign);
 }
 
 namespace {
 
-CARL_CLONES void reduce_rows_sum(const float* CARL_RESTRICT x, float* CARL_RESTRICT out, int64_t n, int64_t inner) {
-  for (int64_t j = 0; j < inner; ++j) out[j] = x[j];
+// Column sums of n rows of `width` elements, `stride` apart.
+CARL_CLONES void reduce_rows_sum(const float* CARL_RESTRICT x, float* CARL_RESTRICT out, int64_t n, int64_t width, int64_t stride) {
+  for (int64_t j = 0; j < width; ++j) out[j] = x[j];
   for (int64_t i = 1; i < n; ++i) {
-    const float* row = x + i * inner;
-    for (int64_t j = 0; j < inner; ++j) out[j] += row[j];
+    const float* row = x + i * stride;
+    for (int64_t j = 0; j < width; ++j) out[j] += row[j];
   }
 }
-CARL_CLONES void reduce_rows_max(const float* CARL_RESTRICT x, float* CARL_RESTRICT out, int64_t n, int64_t inner) {
-  for (int64_t j = 0; j < inner; ++j) out[j] = x[j];
+CARL_CLONES void reduce_rows_max(const float* CARL_RESTRICT x, float* CARL_RESTRICT out, int64_t n, int64_t width, int64_t stride) {
+  for (int64_t j = 0; j < width; ++j) out[j] = x[j];
   for (int64_t i = 1; i < n; ++i) {
-    const float* row = x + i * inner;
-    for (int64_t j = 0; j < inner; ++j) out[j] = row[j] > out[j] ? row[j] : out[j];
+    const float* row = x + i * stride;
+    for (int64_t j = 0; j < width; ++j) out[j] = row[j] > out[j] ? row[j] : out[j];
   }
 }
-CARL_CLONES void reduce_rows_min(const float* CARL_RESTRICT x, float* CARL_RESTRICT out, int64_t n, int64_t inner) {
-  for (int64_t j = 0; j < inner; ++j) out[j] = x[j];
+CARL_CLONES void reduce_rows_min(const float* CARL_RESTRICT x, float* CARL_RESTRICT out, int64_t n, int64_t width, int64_t stride) {
+  for (int64_t j = 0; j < width; ++j) out[j] = x[j];
   for (int64_t i = 1; i < n; ++i) {
-    const float* row = x + i * inner;
-    for (int64_t j = 0; j < inner; ++j) out[j] = row[j] < out[j] ? row[j] : out[j];
+    const float* row = x + i * stride;
+    for (int64_t j = 0; j < width; ++j) out[j] = row[j] < out[j] ? row[j] : out[j];
   }
 }
 // Contiguous reductions keep 16 independent partial results so they vectorise without reassociation flags.
@@ -238,23 +248,54 @@ void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t n, i
     return;
   }
   const float scale = op == ReduceOp::Mean ? 1.0f / static_cast<float>(n) : 1.0f;
-  const int64_t grain = std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, n * inner));
-  parallel_for(outer, grain, [&](int64_t o0, int64_t o1) {
-    for (int64_t o = o0; o < o1; ++o) {
-      const float* xs = x + o * n * inner;
-      float* os = out + o * inner;
-      if (inner == 1) {
-        os[0] = op == ReduceOp::Max ? reduce_max(xs, n) : op == ReduceOp::Min ? reduce_min(xs, n) : reduce_sum(xs, n) * scale;
+  auto contiguous = [op](const float* xs, int64_t len) {
+    return op == ReduceOp::Max ? reduce_max(xs, len) : op == ReduceOp::Min ? reduce_min(xs, len) : reduce_sum(xs, len);
+  };
+  if (inner == 1) {
+    // Long rows are summed in blocks of a fixed size, then the block results in order: the grouping of the
+    // additions depends on n alone, so every thread count gives the same bits.
+    const int64_t blocks = (n + kReduceBlock - 1) / kReduceBlock;
+    if (blocks == 1) {
+      parallel_for(outer, std::max<int64_t>(1, grains().reduce / n), [&](int64_t o0, int64_t o1) {
+        for (int64_t o = o0; o < o1; ++o) out[o] = contiguous(x + o * n, n) * scale;
+      });
+      return;
+    }
+    std::vector<float> partial(static_cast<size_t>(outer * blocks));
+    parallel_for(outer * blocks, std::max<int64_t>(1, grains().reduce / kReduceBlock), [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t o = t / blocks, b0 = (t % blocks) * kReduceBlock;
+        partial[t] = contiguous(x + o * n + b0, std::min(kReduceBlock, n - b0));
+      }
+    });
+    for (int64_t o = 0; o < outer; ++o) {
+      const float* p = partial.data() + o * blocks;
+      float acc = p[0];
+      for (int64_t i = 1; i < blocks; ++i) {
+        if (op == ReduceOp::Max) acc = p[i] > acc ? p[i] : acc;
+        else if (op == ReduceOp::Min) acc = p[i] < acc ? p[i] : acc;
+        else acc += p[i];
+      }
+      out[o] = acc * scale;
+    }
+    return;
+  }
+  // Columns are independent: tasks are (outer index, block of columns), each summing its rows in order.
+  const int64_t width = std::min<int64_t>(inner, kReduceColumns);
+  const int64_t chunks = (inner + width - 1) / width;
+  parallel_for(outer * chunks, std::max<int64_t>(1, grains().reduce / (n * width)), [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t o = t / chunks, c0 = (t % chunks) * width, w = std::min(width, inner - c0);
+      const float* xs = x + o * n * inner + c0;
+      float* os = out + o * inner + c0;
+      if (op == ReduceOp::Max) {
+        reduce_rows_max(xs, os, n, w, inner);
+      } else if (op == ReduceOp::Min) {
+        reduce_rows_min(xs, os, n, w, inner);
       } else {
-        if (op == ReduceOp::Max) {
-          reduce_rows_max(xs, os, n, inner);
-        } else if (op == ReduceOp::Min) {
-          reduce_rows_min(xs, os, n, inner);
-        } else {
-          reduce_rows_sum(xs, os, n, inner);
-          if (scale != 1.0f)
-            for (int64_t j = 0; j < inner; ++j) os[j] *= scale;
-        }
+        reduce_rows_sum(xs, os, n, w, inner);
+        if (scale != 1.0f)
+          for (int64_t j = 0; j < w; ++j) os[j] *= scale;
       }
     }
   });
@@ -365,7 +406,7 @@ void transpose(const uint32_t* x, uint32_t* out, const std::vector<int64_t>& sha
   for (int64_t d : rest) outer *= dims[d];
   const int64_t na = dims[a], sa_in = istr[a];
   const int64_t nb = b >= 0 ? dims[b] : 1, sb_out = b >= 0 ? ostr[b] : 0;
-  parallel_for(outer, std::max<int64_t>(1, (1 << 15) / (na * nb)), [&](int64_t o0, int64_t o1) {
+  parallel_for(outer, std::max<int64_t>(1, grains().copy / (na * nb)), [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
       int64_t rem = o, ioff = 0, ooff = 0;
       for (int64_t k = static_cast<int64_t>(rest.size()) - 1; k >= 0; --k) {
@@ -393,9 +434,29 @@ void transpose(const uint32_t* x, uint32_t* out, const std::vector<int64_t>& sha
 bool gather_rows(const uint32_t* x, int64_t rows, int64_t inner, const int32_t* indices, int64_t count, uint32_t* out) {
   for (int64_t i = 0; i < count; ++i)
     if (indices[i] < 0 || indices[i] >= rows) return false;
-  for (int64_t i = 0; i < count; ++i)
-    std::memcpy(out + i * inner, x + static_cast<int64_t>(indices[i]) * inner, static_cast<size_t>(inner) * 4);
+  parallel_for(count, std::max<int64_t>(1, grains().copy / std::max<int64_t>(1, inner)), [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i)
+      std::memcpy(out + i * inner, x + static_cast<int64_t>(indices[i]) * inner, static_cast<size_t>(inner) * 4);
+  });
   return true;
+}
+
+namespace {
+CARL_CLONES void add_row(float* CARL_RESTRICT dst, const float* CARL_RESTRICT src, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+}  // namespace
+
+void segment_sum(const float* x, const int32_t* segment_ids, int64_t n, int64_t num_segments, int64_t inner, float* out) {
+  // Split by output rows: a task zeroes its rows, then scans every id (cheap: one per input row) and adds the
+  // input rows that land in its range, in input order.
+  parallel_for(num_segments, std::max<int64_t>(1, grains().copy / std::max<int64_t>(1, inner)), [&](int64_t s0, int64_t s1) {
+    std::memset(out + s0 * inner, 0, static_cast<size_t>((s1 - s0) * inner) * sizeof(float));
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t s = segment_ids[i];
+      if (s >= s0 && s < s1) add_row(out + s * inner, x + i * inner, inner);
+    }
+  });
 }
 
 namespace {
@@ -409,7 +470,7 @@ CARL_CLONES void softmax_row(const float* CARL_RESTRICT x, float* CARL_RESTRICT 
 
 void softmax(const float* x, float* out, int64_t rows, int64_t n) {
   if (n == 0) return;
-  parallel_for(rows, std::max<int64_t>(1, (1 << 15) / n), [&](int64_t r0, int64_t r1) {
+  parallel_for(rows, std::max<int64_t>(1, grains().rows / n), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) softmax_row(x + r * n, out + r * n, n);
   });
 }
@@ -438,7 +499,7 @@ void strided_copy(const uint32_t* src, uint32_t* dst, const std::vector<int64_t>
   const int64_t inner = dims[r - 1], si = ss[r - 1], di = ds[r - 1];
   int64_t outer = 1;
   for (int64_t d = 0; d + 1 < r; ++d) outer *= dims[d];
-  parallel_for(outer, std::max<int64_t>(1, (1 << 15) / inner), [&](int64_t o0, int64_t o1) {
+  parallel_for(outer, std::max<int64_t>(1, grains().copy / inner), [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
       int64_t rem = o, soff = 0, doff = 0;
       for (int64_t d = r - 2; d >= 0; --d) {
@@ -471,18 +532,18 @@ CARL_INLINE uint32_t lowbias32(uint32_t x) {
 }
 
 CARL_CLONES void dropout_loop(const float* CARL_RESTRICT x, float* CARL_RESTRICT out, int64_t begin, int64_t end, uint32_t key,
-                              uint32_t threshold, float scale) {
+                              uint32_t threshold, float scale, uint32_t offset) {
   for (int64_t i = begin; i < end; ++i) {
-    const uint32_t h = lowbias32((static_cast<uint32_t>(i) * 0x9e3779b9U) ^ key);
+    const uint32_t h = lowbias32(((static_cast<uint32_t>(i) + offset) * 0x9e3779b9U) ^ key);
     out[i] = h >= threshold ? x[i] * scale : 0.0f;
   }
 }
 
 }  // namespace
 
-void dropout(const float* x, float* out, int64_t n, uint32_t seed, uint32_t threshold, float scale) {
+void dropout(const float* x, float* out, int64_t n, uint32_t seed, uint32_t threshold, float scale, uint32_t offset) {
   const uint32_t key = lowbias32(seed ^ 0x85ebca6bU);
-  parallel_for(n, 1 << 16, [&](int64_t b, int64_t e) { dropout_loop(x, out, b, e, key, threshold, scale); });
+  parallel_for(n, grains().transcend, [&](int64_t b, int64_t e) { dropout_loop(x, out, b, e, key, threshold, scale, offset); }, kAlign);
 }
 
 }  // namespace carl

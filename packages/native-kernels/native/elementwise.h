@@ -30,6 +30,11 @@ void transpose_block(const uint32_t* src, int64_t src_stride, uint32_t* dst, int
 // when an index lies outside [0, rows).
 bool gather_rows(const uint32_t* x, int64_t rows, int64_t inner, const int32_t* indices, int64_t count, uint32_t* out);
 
+// out[num_segments, inner] = Σ over i with segment_ids[i] = s of x[i, :] (UnsortedSegmentSum, the gradient of an
+// embedding gather); ids outside [0, num_segments) are dropped, as TensorFlow does. Each output row adds its
+// contributions in input order, whatever the thread count.
+void segment_sum(const float* x, const int32_t* segment_ids, int64_t n, int64_t num_segments, int64_t inner, float* out);
+
 // Copies an N-d block of 4-byte elements: dst[Σ i·dst_strides] = src[Σ i·src_strides] for every index i in
 // `shape` (rank ≤ 8). Slices, concatenation and stacking are all this copy with different strides.
 void strided_copy(const uint32_t* src, uint32_t* dst, const std::vector<int64_t>& shape, const std::vector<int64_t>& src_strides,
@@ -37,8 +42,9 @@ void strided_copy(const uint32_t* src, uint32_t* dst, const std::vector<int64_t>
 
 // Inverted dropout with a counter-based mask: element i is kept when hash32(seed, i) ≥ threshold, and kept
 // elements are scaled by `scale` (1/(1 − rate)). Applying it to dy with the same seed gives the gradient.
-// The hash is mirrored exactly in src/dropout-mask.ts.
-void dropout(const float* x, float* out, int64_t n, uint32_t seed, uint32_t threshold, float scale);
+// The hash is mirrored exactly in @carl/core's dropoutMask. `offset` is the counter of x's first element (mod 2^32),
+// so a slice of a batch (a micro-batch) draws its part of the whole batch's mask.
+void dropout(const float* x, float* out, int64_t n, uint32_t seed, uint32_t threshold, float scale, uint32_t offset = 0);
 
 // Row-wise softmax over the last axis of x viewed as [rows, n].
 void softmax(const float* x, float* out, int64_t rows, int64_t n);

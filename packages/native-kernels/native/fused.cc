@@ -13,6 +13,9 @@ namespace carl {
 
 namespace {
 
+constexpr int64_t kAlign = 16;       // element-wise chunks start on a cache line (see elementwise.cc)
+constexpr int64_t kLnBlockRows = 32;  // rows per dgamma/dbeta partial in the LayerNorm gradient
+
 CARL_CLONES void ln_row(const float* CARL_RESTRICT x, const float* CARL_RESTRICT gamma, const float* CARL_RESTRICT beta,
                         float* CARL_RESTRICT out, float* mean_out, float* rstd_out, int64_t n, float eps) {
   float s = 0.f;
@@ -69,8 +72,7 @@ CARL_CLONES void softmax_grad_row(const float* CARL_RESTRICT dy, const float* CA
   for (int64_t i = 0; i < n; ++i) dx[i] = y[i] * (dy[i] - s);
 }
 
-// No fused multiply-adds here (GCC contracts a*b + c by default even in ISO C++ mode): each step must round
-// like the separate tfjs ops of core's AdamW.
+// No fused multiply-adds (see adam_element): GCC contracts in the function adam_element is inlined into.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
@@ -78,19 +80,11 @@ CARL_CLONES void softmax_grad_row(const float* CARL_RESTRICT dy, const float* CA
 CARL_CLONES void adam_loop(const float* CARL_RESTRICT p, const float* CARL_RESTRICT g, const float* CARL_RESTRICT m,
                            const float* CARL_RESTRICT v, float* CARL_RESTRICT po, float* CARL_RESTRICT mo, float* CARL_RESTRICT vo,
                            int64_t n, AdamCoefficients c) {
-  // Same operations in the same order as core's AdamW (mul, mul, add; square, mul, mul, add; div, div, sqrt,
-  // add, div; mul, mul, sub), so results match it to the last bit.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#endif
   for (int64_t i = 0; i < n; ++i) {
-    const float mi = m[i] * c.beta1 + g[i] * c.one_minus_beta1;
-    const float vi = v[i] * c.beta2 + (g[i] * g[i]) * c.one_minus_beta2;
-    const float update = (mi / c.correction1) / (std::sqrt(vi / c.correction2) + c.epsilon);
-    const float decayed = c.apply_decay ? p[i] * c.decay : p[i];
-    mo[i] = mi;
-    vo[i] = vi;
-    po[i] = decayed - update * c.learning_rate;
+    const AdamElement e = adam_element(p[i], g[i], m[i], v[i], c);
+    po[i] = e.param;
+    mo[i] = e.m;
+    vo[i] = e.v;
   }
 }
 #if defined(__GNUC__) && !defined(__clang__)
@@ -102,7 +96,7 @@ CARL_CLONES void adam_loop(const float* CARL_RESTRICT p, const float* CARL_RESTR
 void layer_norm(const float* x, const float* gamma, const float* beta, float* out, float* mean, float* rstd,
                 int64_t rows, int64_t n, float eps) {
   if (n == 0) return;
-  parallel_for(rows, std::max<int64_t>(1, (1 << 14) / n), [&](int64_t r0, int64_t r1) {
+  parallel_for(rows, std::max<int64_t>(1, grains().rows / n), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) ln_row(x + r * n, gamma, beta, out + r * n, mean + r, rstd + r, n, eps);
   });
 }
@@ -111,48 +105,48 @@ void layer_norm_grad(const float* dy, const float* x, const float* gamma, const 
                      float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t n) {
   std::memset(dgamma, 0, static_cast<size_t>(n) * sizeof(float));
   std::memset(dbeta, 0, static_cast<size_t>(n) * sizeof(float));
-  if (n == 0) return;
-  const int threads = ThreadPool::instance().threads();
-  if (threads <= 1 || rows < 64) {
-    for (int64_t r = 0; r < rows; ++r)
-      ln_grad_row(dy + r * n, x + r * n, gamma, mean[r], rstd[r], dx + r * n, dgamma, dbeta, n);
-    return;
-  }
-  // Each thread sums its own dgamma/dbeta partials; they are added at the end.
-  std::vector<float> partial(static_cast<size_t>(threads) * 2 * n, 0.f);
-  ThreadPool::instance().run(threads, [&](int64_t t) {
-    int64_t r0, r1;
-    split_range(rows, threads, t, &r0, &r1);
-    float* pg = partial.data() + t * 2 * n;
-    for (int64_t r = r0; r < r1; ++r) ln_grad_row(dy + r * n, x + r * n, gamma, mean[r], rstd[r], dx + r * n, pg, pg + n, n);
-  });
-  for (int t = 0; t < threads; ++t)
-    for (int64_t i = 0; i < n; ++i) {
-      dgamma[i] += partial[t * 2 * n + i];
-      dbeta[i] += partial[t * 2 * n + n + i];
+  if (n == 0 || rows == 0) return;
+  // dgamma/dbeta: each block of kLnBlockRows rows sums its own partials, then the blocks are added in order.
+  // The blocks depend on the row count alone, so the result is the same for every thread count.
+  const int64_t blocks = (rows + kLnBlockRows - 1) / kLnBlockRows;
+  std::vector<float> partial(static_cast<size_t>(blocks) * 2 * n, 0.f);
+  parallel_for(blocks, std::max<int64_t>(1, grains().rows / (kLnBlockRows * n)), [&](int64_t b0, int64_t b1) {
+    for (int64_t blk = b0; blk < b1; ++blk) {
+      float* pg = partial.data() + blk * 2 * n;
+      const int64_t r1 = std::min(rows, (blk + 1) * kLnBlockRows);
+      for (int64_t r = blk * kLnBlockRows; r < r1; ++r)
+        ln_grad_row(dy + r * n, x + r * n, gamma, mean[r], rstd[r], dx + r * n, pg, pg + n, n);
     }
+  });
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    const float* pg = partial.data() + blk * 2 * n;
+    for (int64_t i = 0; i < n; ++i) {
+      dgamma[i] += pg[i];
+      dbeta[i] += pg[n + i];
+    }
+  }
 }
 
 void gelu(const float* x, float* out, int64_t n) {
-  parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) { gelu_loop(x + b, out + b, e - b); });
+  parallel_for(n, grains().transcend, [&](int64_t b, int64_t e) { gelu_loop(x + b, out + b, e - b); }, kAlign);
 }
 
 void gelu_grad(const float* dy, const float* x, float* dx, int64_t n) {
-  parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) { gelu_grad_loop(dy + b, x + b, dx + b, e - b); });
+  parallel_for(n, grains().transcend, [&](int64_t b, int64_t e) { gelu_grad_loop(dy + b, x + b, dx + b, e - b); }, kAlign);
 }
 
 void softmax_grad(const float* dy, const float* y, float* dx, int64_t rows, int64_t n) {
   if (n == 0) return;
-  parallel_for(rows, std::max<int64_t>(1, (1 << 15) / n), [&](int64_t r0, int64_t r1) {
+  parallel_for(rows, std::max<int64_t>(1, grains().rows / n), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) softmax_grad_row(dy + r * n, y + r * n, dx + r * n, n);
   });
 }
 
 void adam_update(const float* param, const float* grad, const float* m, const float* v, float* param_out, float* m_out,
                  float* v_out, int64_t n, const AdamCoefficients& c) {
-  parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
+  parallel_for(n, grains().adam, [&](int64_t b, int64_t e) {
     adam_loop(param + b, grad + b, m + b, v + b, param_out + b, m_out + b, v_out + b, e - b, c);
-  });
+  }, kAlign);
 }
 
 }  // namespace carl

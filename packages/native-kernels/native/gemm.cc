@@ -407,8 +407,11 @@ void run_batched(const GemmArgs& g, int64_t batch, int64_t sa, int64_t sb, int64
     return;
   }
   const int threads = ThreadPool::instance().threads();
-  if (threads <= 1 || batch >= 2 * threads) {
-    parallel_for(batch, 1, [&](int64_t b0, int64_t b1) {
+  const int64_t work = g.m * g.n * g.k;  // multiply-adds of one product
+  // By batch when there are enough products for every thread (each C element is still computed by one
+  // thread in the same order, so results do not depend on the split), else each product over blocks of C.
+  if (threads <= 1 || batch * work < 2 * grains().gemm || batch >= 2 * threads) {
+    parallel_for(batch, std::max<int64_t>(1, grains().gemm / work), [&](int64_t b0, int64_t b1) {
       for (int64_t i = b0; i < b1; ++i) gemm_serial<K>(g, g.a + i * sa, g.b + i * sb, g.c + i * sc);
     });
   } else {

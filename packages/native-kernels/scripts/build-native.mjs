@@ -20,7 +20,7 @@ const buildDir = path.join(root, 'build');
 const addonPath = path.join(buildDir, 'Release', 'carl_native_kernels.node');
 const statusPath = path.join(buildDir, 'native-status.json');
 const args = new Set(process.argv.slice(2));
-const sources = ['addon.cc', 'common.cc', 'elementwise.cc', 'fused.cc', 'gemm.cc'].map((f) => path.join(root, 'native', f));
+const sources = ['addon.cc', 'adam_in_place.cc', 'common.cc', 'elementwise.cc', 'fused.cc', 'gemm.cc'].map((f) => path.join(root, 'native', f));
 
 function writeStatus(status) {
   fs.mkdirSync(buildDir, { recursive: true });

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { CarlError, FUSED_KERNEL_NAMES, dropoutThreshold } from '@carl/core';
+import { adamWInPlaceKernel } from './adam-in-place';
 import type { NativeKernelImpl } from './kernels';
 import { heapOf, offsetOf, sizeOf } from './wasm';
 
@@ -89,14 +90,18 @@ const softmaxGradKernel: NativeKernelImpl = ({ inputs, backend, addon }) => {
   return dx;
 };
 
-/** CarlDropout: {x}, attrs {rate, seed} → x·mask/(1 − rate); on dy with the same attrs it is its own gradient. */
+/**
+ * CarlDropout: {x}, attrs {rate, seed, offset?} → x·mask/(1 − rate); on dy with the same attrs it is its own
+ * gradient. `offset` (default 0) shifts the mask counter, so a micro-batch draws its slice of the batch's mask.
+ */
 const dropoutKernel: NativeKernelImpl = ({ inputs, attrs, backend, addon }) => {
   const x = need(inputs['x'], FUSED_KERNEL_NAMES.dropout, 'x');
   const rate = attrs['rate'] as number;
   const seed = attrs['seed'] as number;
+  const offset = typeof attrs['offset'] === 'number' ? attrs['offset'] : 0;
   const y = backend.makeOutput(x.shape, 'float32');
   const size = sizeOf(x.shape);
-  if (size > 0) addon.dropout(heapOf(backend), offsetOf(backend, x), offsetOf(backend, y), size, seed >>> 0, dropoutThreshold(rate), 1 / (1 - rate));
+  if (size > 0) addon.dropout(heapOf(backend), offsetOf(backend, x), offsetOf(backend, y), size, seed >>> 0, dropoutThreshold(rate), 1 / (1 - rate), offset);
   return y;
 };
 
@@ -131,6 +136,7 @@ export const FUSED_KERNELS = {
   [FUSED_KERNEL_NAMES.softmaxGrad]: softmaxGradKernel,
   [FUSED_KERNEL_NAMES.dropout]: dropoutKernel,
   [FUSED_KERNEL_NAMES.adamW]: adamWKernel,
+  [FUSED_KERNEL_NAMES.adamWInPlace]: adamWInPlaceKernel,
 } as const satisfies Record<string, NativeKernelImpl>;
 
 export type FusedKernelName = keyof typeof FUSED_KERNELS;

@@ -214,6 +214,23 @@ function kernelSuite(): void {
     });
   });
 
+  describe('UnsortedSegmentSum', () => {
+    it('matches a hand-worked sum with repeated and out-of-range ids', () => {
+      const x = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
+      expectClose(tf.unsortedSegmentSum(x, tf.tensor1d([2, 0, 2, 7], 'int32'), 3), [3, 4, 0, 0, 6, 8]);
+    });
+
+    it('matches the kernel it replaces on a vocabulary-sized table, and as the gradient of an embedding gather', () => {
+      const x = randn([300, 24], 5);
+      const ids = tf.randomUniform([300], -3, 520, 'int32', 9);
+      expectMatchesStock(() => tf.unsortedSegmentSum(x, ids as tf.Tensor1D, 512), 1e-5, 1e-5);
+      const table = randn([512, 24], 6);
+      const lookups = tf.randomUniform([64, 5], 0, 512, 'int32', 10);
+      const w = randn([64, 5, 24], 7);
+      expectMatchesStock(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, lookups), w)))(table), 1e-5, 1e-5);
+    });
+  });
+
   describe('Softmax', () => {
     it('matches the stock kernel, with a −1e9 padding mask and large logits', () => {
       const logits = tf.add(tf.mul(randn([2, 3, 8, 8], 11), 30), tf.reshape(tf.tensor1d([0, 0, 0, 0, 0, 0, -1e9, -1e9]), [1, 1, 1, 8]));
@@ -232,8 +249,24 @@ function captureError(fn: () => unknown): string {
   }
 }
 
-describeNative('native kernels (best instruction set, one thread)', kernelSuite);
+describeNative('native kernels (best instruction set, one thread)', kernelSuite, { threads: 1 });
 describeNative('native kernels (AVX2 path, two threads)', kernelSuite, { isa: 'avx2', threads: 2 });
+// Every kernel split at every size (a grain of 1) over three threads: the split paths of small tensors too.
+describeNative('native kernels (three threads, every kernel split)', () => {
+  let defaults: number[] = [];
+  beforeAll(() => {
+    const load = loadAddon({});
+    if (!load.ok) throw new Error(load.reason);
+    const g = load.addon.grains();
+    defaults = [g.copy, g.arith, g.transcend, g.rows, g.reduce, g.adam, g.gemm];
+    load.addon.grains([1, 1, 1, 1, 1, 1, 1]);
+  });
+  afterAll(() => {
+    const load = loadAddon({});
+    if (load.ok) load.addon.grains(defaults);
+  });
+  kernelSuite();
+}, { threads: 3 });
 describeNative('native kernels (portable path)', kernelSuite, { isa: 'generic' });
 
 describeNative('registration', () => {

@@ -155,6 +155,24 @@ const gather: NativeKernelImpl = ({ inputs, attrs, backend, addon }) => {
   return undefined;
 };
 
+/**
+ * UnsortedSegmentSum of float32 data by int32 ids over the leading axes (the embedding gradient: tfjs's
+ * gather gradient), split over the pool by output rows. Other dtypes use the kernel registered before.
+ */
+const segmentSum: NativeKernelImpl = ({ inputs, attrs, backend, addon }) => {
+  const { x, segmentIds } = inputs;
+  if (!isFloat(x) || segmentIds === undefined || segmentIds.dtype !== 'int32') return undefined;
+  const idRank = segmentIds.shape.length;
+  if (idRank > x.shape.length || !segmentIds.shape.every((d, i) => d === x.shape[i])) return undefined;
+  const numSegments = attrs['numSegments'] as number;
+  const inner = sizeOf(x.shape.slice(idRank));
+  const n = sizeOf(segmentIds.shape);
+  const out = backend.makeOutput([numSegments, ...x.shape.slice(idRank)], 'float32');
+  if (numSegments * inner === 0) return out;
+  addon.segmentSum(heapOf(backend), offsetOf(backend, x), offsetOf(backend, segmentIds), n, numSegments, inner, offsetOf(backend, out));
+  return out;
+};
+
 /** Softmax over the last axis (the only one tfjs's Softmax kernel is given). */
 const softmax: NativeKernelImpl = ({ inputs, attrs, backend, addon }) => {
   const { logits } = inputs;
@@ -302,6 +320,7 @@ export const REPLACEMENT_KERNELS = {
   Concat: concat,
   Pack: pack,
   GatherV2: gather,
+  UnsortedSegmentSum: segmentSum,
   Softmax: softmax,
 } as const satisfies Record<string, NativeKernelImpl>;
 

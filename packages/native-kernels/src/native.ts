@@ -14,6 +14,17 @@ export interface NativeInfo {
   readonly abiVersion: number;
 }
 
+/** Smallest work per task of each kernel family (native/common.h `Grains`). */
+export interface NativeGrains {
+  readonly copy: number;
+  readonly arith: number;
+  readonly transcend: number;
+  readonly rows: number;
+  readonly reduce: number;
+  readonly adam: number;
+  readonly gemm: number;
+}
+
 /** Codes shared with native/elementwise.h. */
 export const UNARY_OPS = ['Exp', 'Erf', 'Tanh', 'Sigmoid', 'Sqrt', 'Rsqrt', 'Square', 'Neg', 'Abs', 'Reciprocal', 'Relu', 'Floor'] as const;
 export type UnaryOpName = (typeof UNARY_OPS)[number];
@@ -35,8 +46,11 @@ export interface NativeAddon {
   reduce(heap: ArrayBuffer, op: number, x: number, out: number, outer: number, n: number, inner: number): void;
   transpose(heap: ArrayBuffer, x: number, out: number, shape: readonly number[], perm: readonly number[]): void;
   gatherRows(heap: ArrayBuffer, x: number, rows: number, inner: number, indices: number, count: number, out: number): boolean;
+  /** out[numSegments × inner] = UnsortedSegmentSum(x[n × inner], ids[n]); ids outside [0, numSegments) are dropped. */
+  segmentSum(heap: ArrayBuffer, x: number, ids: number, n: number, numSegments: number, inner: number, out: number): void;
   stridedCopy(heap: ArrayBuffer, src: number, dst: number, shape: readonly number[], srcStrides: readonly number[], dstStrides: readonly number[]): void;
-  dropout(heap: ArrayBuffer, x: number, out: number, size: number, seed: number, threshold: number, scale: number): void;
+  /** `offset`: the mask counter of x's first element (default 0), as core's `dropoutMask(size, rate, seed, offset)`. */
+  dropout(heap: ArrayBuffer, x: number, out: number, size: number, seed: number, threshold: number, scale: number, offset?: number): void;
   softmax(heap: ArrayBuffer, x: number, out: number, rows: number, n: number): void;
   softmaxGrad(heap: ArrayBuffer, dy: number, y: number, dx: number, rows: number, n: number): void;
   layerNorm(heap: ArrayBuffer, x: number, gamma: number, beta: number, out: number, mean: number, rstd: number, rows: number, n: number,
@@ -48,7 +62,27 @@ export interface NativeAddon {
   adam(heap: ArrayBuffer, param: number, grad: number, m: number, v: number, paramOut: number, mOut: number, vOut: number, size: number,
     beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, correction1: number, correction2: number, epsilon: number,
     decay: number, learningRate: number): void;
+  /**
+   * AdamW in place with the moments outside the heap (native/adam_in_place.cc): the parameter at `param` in the
+   * heap, the gradient at a heap offset or in a Float32Array, m and v in Float32Arrays. Absent from builds older
+   * than it (callers check).
+   */
+  adamInPlace?(heap: ArrayBuffer, param: number, grad: number | Float32Array, m: Float32Array, v: Float32Array, size: number,
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, correction1: number, correction2: number, epsilon: number,
+    decay: number, learningRate: number): void;
   info(): NativeInfo;
+  /**
+   * Reads, and with an argument sets, the smallest work per task of each kernel family (elements; gemm:
+   * multiply-adds), in the order copy, arith, transcend, rows, reduce, adam, gemm; 0 keeps a value.
+   * For bench/thresholds.mjs.
+   */
+  grains(values?: readonly number[]): NativeGrains;
+  /**
+   * Test support: `callers` OS threads run parallel loops through the pool at once (as Node worker_threads
+   * sharing the addon do), optionally while another thread resizes it, with the caller pausing `delayUs`
+   * after publishing each job. Returns the number of wrong elements, or -1 when a pass never finished.
+   */
+  debugPoolStress(callers: number, iterations: number, resize: boolean, timeoutMs: number, delayUs: number): number;
   /** threads in [1, 64]; isaLimit 0 generic, 1 avx2, 2 avx512. */
   configure(threads: number, isaLimit: number): NativeInfo;
 }

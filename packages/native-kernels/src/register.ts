@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { CarlError } from '@carl/core';
 import { FUSED_KERNELS, type FusedKernelName } from './fused-kernels';
@@ -19,9 +20,8 @@ export interface RegisterNativeKernelsOptions {
   /** Which kernels to register (default: all). Useful to measure one kernel's effect or to bisect a problem. */
   readonly kernels?: readonly NativeKernelName[];
   /**
-   * Threads for the native kernels. Default `$CARL_NATIVE_THREADS`, else 1: on the 2-vCPU machine this was
-   * tuned on a second thread gave no speed-up (the vCPUs share one core's vector units), and one thread
-   * leaves the other core to the data pipeline. Raise it on machines with real cores to spare.
+   * Threads for the native kernels (one persistent pool, shared by every kernel). Default
+   * `$CARL_NATIVE_THREADS`, else `os.availableParallelism()` (capped at 64), as PyTorch uses every core.
    */
   readonly threads?: number;
   /** Cap the instruction set (default: the best the CPU has). For A/B runs and tests of the fallbacks. */
@@ -99,7 +99,7 @@ export function registerNativeKernels(options: RegisterNativeKernelsOptions = {}
       throw new CarlError('INVALID_ARGUMENT', `unknown native kernel "${String(name)}"; known: ${NATIVE_KERNEL_NAMES.join(', ')}`, { field: 'kernels' });
     }
   }
-  const threads = options.threads ?? parseThreads(env['CARL_NATIVE_THREADS']) ?? 1;
+  const threads = options.threads ?? parseThreads(env['CARL_NATIVE_THREADS']) ?? Math.min(64, os.availableParallelism());
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
     throw new CarlError('INVALID_ARGUMENT', `threads must be an integer in [1, 64], got ${threads}`, { field: 'threads' });
   }

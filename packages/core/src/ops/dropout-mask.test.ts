@@ -1,4 +1,7 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describeWithBackends } from '../testing';
 import { dropoutMask, dropoutThreshold, lowbias32 } from './dropout-mask';
+import { dropout } from './fused';
 
 // An independent lowbias32 in BigInt arithmetic (no Math.imul), to check the 32-bit JS version.
 function lowbias32Big(value: number): number {
@@ -63,5 +66,31 @@ describe('dropoutMask', () => {
   it('keeps everything at rate 0 and handles an empty tensor', () => {
     expect(Array.from(dropoutMask(4, 0, 1))).toEqual([1, 1, 1, 1]);
     expect(dropoutMask(0, 0.5, 1).length).toBe(0);
+  });
+});
+
+describe('dropoutMask with an offset', () => {
+  it('is the matching slice of the longer mask, also past 2³¹', () => {
+    const full = dropoutMask(3000, 0.4, 9);
+    expect(dropoutMask(1000, 0.4, 9, 2000)).toEqual(full.slice(2000));
+    expect(dropoutMask(0, 0.4, 9, 5).length).toBe(0);
+    // The counter wraps at 2³² like the native kernel's uint32 arithmetic.
+    expect(dropoutMask(8, 0.4, 9, 2 ** 32)).toEqual(dropoutMask(8, 0.4, 9));
+    expect(dropoutMask(8, 0.4, 9, 2 ** 31)).not.toEqual(dropoutMask(8, 0.4, 9));
+  });
+});
+
+describeWithBackends('dropout with an offset', () => {
+  it('applies the shifted mask forward and in the gradient, and rejects bad offsets', () => {
+    const x = tf.reshape(tf.range(1, 41), [4, 10]);
+    const mask = dropoutMask(40, 0.5, 3);
+    const tail = tf.slice(x, [2, 0], [2, 10]);
+    const y = dropout(tail, 0.5, 3, 20);
+    expect(Array.from(y.dataSync())).toEqual(Array.from(tail.dataSync()).map((v, i) => v * (mask[20 + i] as number)));
+    const g = tf.grad((t: tf.Tensor) => tf.sum(dropout(t, 0.5, 3, 20)))(tail);
+    expect(Array.from(g.dataSync())).toEqual(Array.from(mask.slice(20)));
+    expect(() => dropout(tail, 0.5, 3, -1)).toThrow(/offset must be an integer/);
+    expect(() => dropout(tail, 0.5, 3, 1.5)).toThrow(/offset must be an integer/);
+    tf.dispose([x, tail, y, g]);
   });
 });

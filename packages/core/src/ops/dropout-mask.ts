@@ -25,18 +25,21 @@ export function dropoutThreshold(rate: number): number {
  * The dropout multiplier for `size` elements: 0 for dropped ones, `1/(1 − rate)` for kept ones (the mask
  * {@link dropout} applies for the same `rate` and `seed`, on any backend).
  *
+ * @param offset the counter of the first element (default 0): `dropoutMask(n, r, s, k)` equals elements
+ *   `[k, k + n)` of `dropoutMask(k + n, r, s)`, so a slice of a batch can draw its own part of the full mask.
  * @example
  * ```ts
  * dropoutMask(4, 0.5, 7); // Float32Array of 0s and 2s, the same for every call with seed 7
+ * dropoutMask(2, 0.5, 7, 2); // its last two values
  * ```
  */
-export function dropoutMask(size: number, rate: number, seed: number): Float32Array {
+export function dropoutMask(size: number, rate: number, seed: number, offset = 0): Float32Array {
   const out = new Float32Array(size);
   const key = lowbias32((seed ^ 0x85ebca6b) >>> 0);
   const threshold = dropoutThreshold(rate);
   const scale = 1 / (1 - rate);
   for (let i = 0; i < size; i++) {
-    const h = lowbias32((Math.imul(i, 0x9e3779b9) ^ key) >>> 0);
+    const h = lowbias32((Math.imul(i + offset, 0x9e3779b9) ^ key) >>> 0);
     out[i] = h >= threshold ? scale : 0;
   }
   return out;

@@ -15,6 +15,8 @@ export const FUSED_KERNEL_NAMES = {
   softmaxGrad: 'CarlSoftmaxGrad',
   dropout: 'CarlDropout',
   adamW: 'CarlAdamW',
+  /** AdamW writing the parameter in place, moments in Float32Arrays outside the heap (core's AdamW, `stateLocation: 'outside'`). */
+  adamWInPlace: 'CarlAdamWInPlace',
 } as const;
 
 function hasKernel(name: string): boolean {
@@ -126,19 +128,26 @@ export function softmax(logits: tf.Tensor): tf.Tensor {
  *
  * @param rate in [0, 1); 0 returns `x` unchanged.
  * @param seed any integer (e.g. `rng.seed()` from core's `Random`); only its low 32 bits are used.
+ * @param offset the mask counter of x's first element (default 0): x then gets elements `[offset, offset + size)`
+ *   of the mask a larger tensor would get. A micro-batch starting at row r of a batch passes `r · (size / rows)`,
+ *   so its dropout does not depend on how the batch was split.
  * @example
  * ```ts
  * const h = dropout(hidden, 0.1, rng.seed());
  * ```
  */
-export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+export function dropout(x: tf.Tensor, rate: number, seed: number, offset = 0): tf.Tensor {
   if (!(rate >= 0 && rate < 1)) throw new CarlError('INVALID_ARGUMENT', `dropout rate must be in [0, 1), got ${rate}`, { field: 'rate' });
   if (!Number.isInteger(seed)) throw new CarlError('INVALID_ARGUMENT', `dropout seed must be an integer, got ${seed}`, { field: 'seed' });
+  if (!(Number.isSafeInteger(offset) && offset >= 0)) {
+    throw new CarlError('INVALID_ARGUMENT', `dropout offset must be an integer ≥ 0, got ${offset}`, { field: 'offset' });
+  }
   if (x.dtype !== 'float32') throw new CarlError('INVALID_ARGUMENT', `dropout needs a float32 tensor, got ${x.dtype}`, { field: 'x' });
   if (rate === 0) return x;
-  const attrs = { rate, seed: seed >>> 0 };
+  // A registered kernel must honour `offset` (@carl/native-kernels' CarlDropout does); at 0 it is left out.
+  const attrs: Record<string, number> = offset === 0 ? { rate, seed: seed >>> 0 } : { rate, seed: seed >>> 0, offset };
   if (!hasKernel(FUSED_KERNEL_NAMES.dropout)) {
-    return tf.tidy(() => tf.mul(x, tf.tensor(dropoutMask(x.size, rate, attrs.seed), x.shape, 'float32')));
+    return tf.tidy(() => tf.mul(x, tf.tensor(dropoutMask(x.size, rate, seed >>> 0, offset), x.shape, 'float32')));
   }
   const fused = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xs] = args as [tf.Tensor];

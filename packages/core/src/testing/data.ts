@@ -7,8 +7,32 @@ import { isCarlError, type CarlError, type CarlErrorCode } from '../errors';
 declare const describe: { (name: string, body: () => void): void; skip: (name: string, body: () => void) => void };
 declare const it: (name: string, fn: () => unknown) => void;
 
+const created: string[] = [];
+const removeCreated = (): void => {
+  for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+};
+// Under jest (or vitest with globals) the folders go when the test file is done: the hook is registered when the
+// file imports this module; elsewhere, when the process exits.
+declare const afterAll: ((fn: () => void) => void) | undefined;
+if (typeof afterAll === 'function') afterAll(removeCreated);
+else process.once('exit', removeCreated);
+
 /**
- * Writes `files` (relative path → text or bytes) under a fresh temporary folder and returns it.
+ * A fresh, empty temporary folder, removed after the test file (or when the process exits).
+ *
+ * @example
+ * ```ts
+ * const out = tempDir(); // e.g. /tmp/carl-test-Xa81Qz
+ * ```
+ */
+export function tempDir(prefix = 'carl-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/**
+ * Writes `files` (relative path → text or bytes) under a fresh {@link tempDir} and returns it.
  *
  * @example
  * ```ts
@@ -16,7 +40,7 @@ declare const it: (name: string, fn: () => unknown) => void;
  * ```
  */
 export function tmpTree(files: Record<string, string | Uint8Array>): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'carl-test-'));
+  const root = tempDir();
   for (const [name, content] of Object.entries(files)) {
     const file = path.join(root, name);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -29,21 +53,6 @@ export function tmpTree(files: Record<string, string | Uint8Array>): string {
 const repoRoot = path.resolve(__dirname, '../../../..');
 
 /**
- * The folder of shared fixtures and corpora: `$CARL_SHARED_DIR`, else `<repo>/../shared` when it exists.
- *
- * @example
- * ```ts
- * const fixture = sharedDir() && path.join(sharedDir()!, 'fixtures/tiny-bert');
- * ```
- */
-export function sharedDir(): string | undefined {
-  const fromEnv = process.env['CARL_SHARED_DIR'];
-  if (fromEnv !== undefined && fromEnv !== '' && fs.existsSync(fromEnv)) return fromEnv;
-  const fallback = path.resolve(repoRoot, '../shared');
-  return fs.existsSync(fallback) ? fallback : undefined;
-}
-
-/**
  * The real corpora: `$CARL_DATA_DIR`, else `<repo>/../shared/data` when it exists, else undefined.
  *
  * @example
@@ -54,9 +63,9 @@ export function sharedDir(): string | undefined {
 export function realDataDir(): string | undefined {
   const fromEnv = process.env['CARL_DATA_DIR'];
   if (fromEnv !== undefined && fromEnv !== '' && fs.existsSync(fromEnv)) return fromEnv;
-  const shared = sharedDir();
-  const fallback = shared === undefined ? undefined : path.join(shared, 'data');
-  return fallback !== undefined && fs.existsSync(fallback) ? fallback : undefined;
+  // CI keeps a copy of the corpora in shared/data beside the clone.
+  const fallback = path.resolve(repoRoot, '../shared/data');
+  return fs.existsSync(fallback) ? fallback : undefined;
 }
 
 /**
@@ -108,23 +117,49 @@ export function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T
   return result;
 }
 
+/** What a `CarlError` must say besides its code: a message pattern and/or the field it names. */
+export interface CarlErrorExpectation {
+  readonly message?: RegExp;
+  /** `location.field`, exactly. */
+  readonly field?: string;
+}
+
 /**
- * Awaits `promise` and returns the `CarlError` it rejects with, checking its code and message.
+ * Runs `action` (a function, or a promise to await) and returns the `CarlError` it throws (rejects with),
+ * checking its code (any code when `undefined`) and its message (a RegExp) or `{ message?, field? }`.
  *
  * @example
  * ```ts
  * const e = await expectCarlError(loadTable({ file }), 'INVALID_DATA', /line 3/);
+ * expectCarlError(() => infoNCE({ queries, keys, temperature: 0 }), 'INVALID_ARGUMENT', { field: 'temperature' });
  * ```
  */
-export async function expectCarlError(promise: Promise<unknown>, code: CarlErrorCode, message?: RegExp): Promise<CarlError> {
-  let outcome: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    outcome = error;
+export function expectCarlError(action: () => unknown, code: CarlErrorCode | undefined, expected?: RegExp | CarlErrorExpectation): CarlError;
+export function expectCarlError(action: Promise<unknown>, code: CarlErrorCode | undefined, expected?: RegExp | CarlErrorExpectation): Promise<CarlError>;
+export function expectCarlError(action: Promise<unknown> | (() => unknown), code: CarlErrorCode | undefined, expected?: RegExp | CarlErrorExpectation): CarlError | Promise<CarlError> {
+  if (typeof action === 'function') {
+    let thrown: unknown = NOTHING;
+    try {
+      action();
+    } catch (error) {
+      thrown = error;
+    }
+    return checkCarlError(thrown, code, expected);
   }
-  if (outcome === undefined) throw new Error(`expected a CarlError ${code}, but nothing was thrown`);
-  if (!isCarlError(outcome, code)) throw new Error(`expected a CarlError ${code}, got ${String(outcome)}`);
+  return action.then(
+    () => checkCarlError(NOTHING, code, expected),
+    (error: unknown) => checkCarlError(error, code, expected),
+  );
+}
+
+const NOTHING = Symbol('nothing thrown');
+
+function checkCarlError(outcome: unknown, code: CarlErrorCode | undefined, expected: RegExp | CarlErrorExpectation | undefined): CarlError {
+  const want = code ?? 'any code';
+  if (outcome === NOTHING) throw new Error(`expected a CarlError (${want}), but nothing was thrown`);
+  if (!isCarlError(outcome) || (code !== undefined && outcome.code !== code)) throw new Error(`expected a CarlError (${want}), got ${String(outcome)}`);
+  const { message, field } = expected instanceof RegExp ? { message: expected, field: undefined } : (expected ?? {});
   if (message !== undefined && !message.test(outcome.message)) throw new Error(`error message "${outcome.message}" does not match ${String(message)}`);
+  if (field !== undefined && outcome.location.field !== field) throw new Error(`expected the error to name field "${field}", it names ${JSON.stringify(outcome.location.field)} ("${outcome.message}")`);
   return outcome;
 }

@@ -118,4 +118,5 @@ export function expectNoTensorLeak(fn: () => void): void {
 
 export { createToyEncoder, ToyTokenizer } from './toy-encoder';
 export type { ToyEncoderOptions } from './toy-encoder';
-export { tmpTree, sharedDir, realDataDir, describeWithData, withEnv, expectCarlError } from './data';
+export { tempDir, tmpTree, realDataDir, describeWithData, withEnv, expectCarlError } from './data';
+export type { CarlErrorExpectation } from './data';
