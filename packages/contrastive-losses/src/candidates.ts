@@ -113,7 +113,16 @@ export function resolveOwnKeys(ownKeyIndex: readonly number[] | undefined, r: Re
   return own;
 }
 
-/** Rows divided by their L2 norm; an all-zero row stays zero instead of becoming NaN. */
+/**
+ * Rows divided by their L2 norm; an all-zero row stays zero instead of becoming NaN (the one L2
+ * normalisation of CARL-TS: the losses use it, the trainer normalises its momentum keys with it).
+ * `x·rsqrt(max(‖x‖², 1e-12))` rather than `x/‖x‖`: the gradient of a norm is NaN at a zero row, max's is not.
+ *
+ * @example
+ * ```ts
+ * l2Normalize(tf.tensor2d([[3, 4], [0, 0]])); // [[0.6, 0.8], [0, 0]]
+ * ```
+ */
 export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), 1, true), 1e-12))));
 }

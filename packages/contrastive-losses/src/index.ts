@@ -12,6 +12,7 @@ export type { RankNContrastOptions } from './rank-n-contrast';
 export { alignment, uniformity } from './metrics';
 export type { AlignmentOptions, UniformityOptions } from './metrics';
 export { sameIdMask } from './masks';
+export { l2Normalize } from './candidates';
 export type {
   CandidateMask,
   CandidateOptions,

@@ -56,7 +56,12 @@ export function targetCrossEntropy(logits: tf.Tensor2D, valid: tf.Tensor2D | nul
   const n = logits.shape[0];
   const rowValid = tf.tidy(() => tf.any(tf.greater(targets, 0), 1)).dataSync();
   const perAnchor = tf.neg(tf.sum(tf.mul(targets, maskedLogSoftmax(logits, valid)), 1)) as tf.Tensor1D;
-  return reduceAnchors(perAnchor, rowValid, n);
+  const result = reduceAnchors(perAnchor, rowValid, n);
+  // H(w) = −Σ w log w per anchor (0·log 0 = 0), averaged like the loss: loss − H is the mean KL(w ‖ p) ≥ 0.
+  const entropies = tf.tidy(() => tf.neg(tf.sum(tf.mul(targets, tf.log(tf.where(tf.greater(targets, 0), targets, tf.onesLike(targets)))), 1))).dataSync();
+  let entropy = 0;
+  for (let i = 0; i < n; i++) if (rowValid[i]) entropy += entropies[i] as number;
+  return { ...result, targetEntropy: entropy / Math.max(result.validAnchors, 1) };
 }
 
 /** Mean of the valid anchors' losses (0 when none is valid: still a function of the inputs, so gradients are 0, not an error). */

@@ -27,6 +27,13 @@ export interface ContrastiveLossResult {
   readonly skippedAnchors: number;
   /** Row indices of the skipped anchors, ascending. */
   readonly skippedAnchorIndices: readonly number[];
+  /**
+   * Mean entropy −Σ_j w_ij log w_ij of the target distributions over the valid anchors, for the losses
+   * that are a cross-entropy against targets (InfoNCE, SupCon, soft, weighted SupCon; undefined for
+   * Rank-N-Contrast). `loss − targetEntropy` is the mean KL divergence of the model's distribution from
+   * the targets: ≥ 0, and comparable across candidate counts (the entropy grows with a filling queue).
+   */
+  readonly targetEntropy?: number;
 }
 
 /** The embedding side shared by every loss. */

@@ -60,7 +60,7 @@ export function decodeText(bytes: Uint8Array, encoding: TextEncoding, file: stri
         lines.push(strict.decode(chunk));
       } catch {
         const offset = firstInvalidByte(chunk);
-        issues.fail('undecodable', `invalid UTF-8 byte 0x${(chunk[offset] ?? 0).toString(16).padStart(2, '0')} at byte ${offset + 1} of the line; if the file is Latin-1 or Windows-1252, pass encoding: 'latin1' or 'windows-1252'`, { file, line });
+        issues.fail('undecodable', `invalid UTF-8 byte 0x${(chunk[offset] ?? 0).toString(16).padStart(2, '0')} at byte ${offset + 1} of the line; if the file is Latin-1 or Windows-1252, pass encoding: 'latin1' or 'windows-1252' in code, or convert it first (iconv -f windows-1252 -t utf-8)`, { file, line });
         badLines.add(line);
         lines.push('');
       }

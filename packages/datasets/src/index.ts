@@ -34,6 +34,8 @@ export type {
 } from './loaders';
 export { loadTable } from './table';
 export type { LoadTableOptions, TableFormat, ColumnRef, VAColumns, RowOptions } from './table';
+export { readTextTable } from './text-table';
+export type { ReadTextTableOptions, TextTableFormat, TextRow, TextTable } from './text-table';
 export type { TextEncoding } from './decode';
 export type { Quoting } from './delimited';
 export { kFold, trainTestSplit } from './splits';

@@ -53,7 +53,7 @@ export class RowIssues {
   /** A bad row: throws, or records it when skipping bad rows. */
   fail(reason: SkipReason, message: string, where: { file: string; line: number; field?: string }): void {
     if (!this.skipBadRows) {
-      throw new CarlError('INVALID_DATA', `${message} (pass skipBadRows: true to skip such rows and get them listed in the report)`, where);
+      throw new CarlError('INVALID_DATA', `${message} (to skip such rows and get them listed in the report: skipBadRows: true in code, --skip-bad-rows on the carl command line)`, where);
     }
     this.skip(reason, message, where);
   }

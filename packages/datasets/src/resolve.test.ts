@@ -77,7 +77,8 @@ describe('resolution order', () => {
     expect(e.message).toContain(`dataDir ${path.join(dataDir, 'fake-corpus')}: missing sub/b.txt`);
     expect(e.message).toContain(`cache ${path.join(cacheDir, 'fake-corpus')}: missing a.csv, sub/b.txt`);
     expect(e.message).toContain('download: disabled (download: false)');
-    expect(e.message).toMatch(/pass \{ path: '<folder>' \}.*clone of https:\/\/github\.com\/example\/fake at c0ffee0.*CARL_DATA_DIR/s);
+    // One message for command-line and library users: it names the variable, the flag and the option (issue 15).
+    expect(e.message).toMatch(/set CARL_DATA_DIR to a folder containing fake-corpus\/ \(on the carl command line: --data-dir DIR; in code: \{ dataDir: DIR \}, or \{ path: '<folder>' \}.*clone of https:\/\/github\.com\/example\/fake at c0ffee0/s);
     await withEnv({ CARL_OFFLINE: '1', CARL_DATA_DIR: undefined }, () =>
       expectCarlError(resolveSpecFiles(fake, ['default'], { cacheDir }), 'DATASET_NOT_FOUND', /\$CARL_DATA_DIR: not set[\s\S]*CARL_OFFLINE is set/),
     );

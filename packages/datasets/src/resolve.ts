@@ -225,8 +225,10 @@ export async function resolveSpecFiles(spec: DatasetSpec, groups: readonly strin
   });
   const need = (missing: DatasetFile[]): string => missing.map((m) => m.path).join(', ');
   const howTo =
-    `To use a local copy, pass { path: '<folder>' } (a folder holding ${files.map((x) => x.path).join(', ')}, or a clone of ` +
-    `https://github.com/${spec.info.repository} at ${spec.info.commit.slice(0, 7)}), or set CARL_DATA_DIR to a folder containing ${spec.folder}/.`;
+    // Read by command-line users and library users alike, so it names both ways (see issue 15).
+    `To use a local copy, set CARL_DATA_DIR to a folder containing ${spec.folder}/ (on the carl command line: --data-dir DIR; ` +
+    `in code: { dataDir: DIR }, or { path: '<folder>' } for a folder holding ${files.map((x) => x.path).join(', ')} or a clone of ` +
+    `https://github.com/${spec.info.repository} at ${spec.info.commit.slice(0, 7)}).`;
 
   if (options.path !== undefined) {
     const root = path.resolve(options.path);

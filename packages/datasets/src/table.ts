@@ -77,6 +77,10 @@ export interface TableSpec extends Omit<LoadTableOptions, 'file' | 'format' | 'n
   readonly emptyText?: 'error' | 'skip';
   /** Exact number of fields per record for header-less files (with a header, the header's length). */
   readonly fieldCount?: number;
+  /** Without `idColumn`: take ids from this column when the file has it (header or first JSON record). */
+  readonly idColumnIfPresent?: string;
+  /** Generated ids are the line the record starts on (stable when blank lines come and go), not its number. */
+  readonly lineIds?: boolean;
 }
 
 /** Accumulates rows over the files of one dataset (ids must be unique across all of them). */
@@ -146,7 +150,8 @@ interface CellRecord {
  * Reads one file into `collector` according to `spec` (the engine behind {@link loadTable} and the
  * corpus loaders).
  */
-export async function readTableInto(file: string, spec: TableSpec, collector: RowCollector): Promise<void> {
+export async function readTableInto(file: string, tableSpec: TableSpec, collector: RowCollector): Promise<void> {
+  let spec = tableSpec;
   const issues = collector.issues;
   issues.addFile(file);
   const decoded = decodeText(await readBytes(file), spec.encoding ?? 'utf-8', file, issues);
@@ -162,6 +167,8 @@ export async function readTableInto(file: string, spec: TableSpec, collector: Ro
         has: (ref) => Object.prototype.hasOwnProperty.call(value, String(ref)),
       });
     }
+    const optionalId = spec.idColumn === undefined ? spec.idColumnIfPresent : undefined;
+    if (optionalId !== undefined && records.find((r) => r.problem === undefined)?.has(optionalId) === true) spec = { ...spec, idColumn: optionalId };
     for (const ref of referencedColumns(spec)) {
       if (typeof ref === 'number') throw new CarlError('INVALID_ARGUMENT', `JSON Lines columns are keys, not positions (got ${ref})`, { file, field: String(ref) });
     }
@@ -175,6 +182,7 @@ export async function readTableInto(file: string, spec: TableSpec, collector: Ro
       const first = raw.shift();
       if (first === undefined) throw new CarlError('INVALID_DATA', 'the file is empty (no header line)', { file, line: 1 });
       header = first.fields.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim());
+      if (spec.idColumn === undefined && spec.idColumnIfPresent !== undefined && header.includes(spec.idColumnIfPresent)) spec = { ...spec, idColumn: spec.idColumnIfPresent };
     }
     const index = new Map<ColumnRef, number>();
     for (const ref of referencedColumns(spec)) {
@@ -255,7 +263,7 @@ function buildRow(record: CellRecord, recordNumber: number, file: string, spec: 
     else issues.fail('empty-text', 'empty text', where(spec.textColumn));
     return undefined;
   }
-  let id = `${spec.idPrefix ?? `${spec.name}:`}${recordNumber}`;
+  let id = `${spec.idPrefix ?? `${spec.name}:`}${spec.lineIds === true ? record.line : recordNumber}`;
   if (spec.idColumn !== undefined) {
     const raw = record.cell(spec.idColumn);
     const value = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';

@@ -39,6 +39,7 @@ export function additiveMask(attentionMask: tf.Tensor2D): tf.Tensor4D {
  * @param x `[batch, seq, hidden]`
  * @param mask from {@link additiveMask}
  * @param dropoutSeed seed for the dropout on attention probabilities (training), or undefined
+ * @param rowOffset the batch row x's first row is (micro-batches; see core's `ForwardOptions.rowOffset`)
  * @example
  * ```ts
  * const context = selfAttention(hidden, weights, additiveMask(attentionMask), 4, 0.1, undefined);
@@ -51,6 +52,7 @@ export function selfAttention(
   numHeads: number,
   dropoutRate: number,
   dropoutSeed: number | undefined,
+  rowOffset = 0,
 ): tf.Tensor3D {
   const [batch, seq, hidden] = x.shape;
   const headSize = hidden / numHeads;
@@ -62,7 +64,7 @@ export function selfAttention(
   const v = heads(weights.value, [0, 2, 1, 3], [batch * numHeads, seq, headSize]);
   const scores = matMul(q, kT); // [batch·heads, seq, seq]
   const masked = tf.add(tf.reshape(scores, [batch, numHeads, seq, seq]), mask);
-  const probs = maybeDropout(softmax(masked), dropoutRate, dropoutSeed);
+  const probs = maybeDropout(softmax(masked), dropoutRate, dropoutSeed, rowOffset);
   const context = matMul(tf.reshape(probs, [batch * numHeads, seq, seq]) as tf.Tensor3D, v); // [batch·heads, seq, d]
   const merged = tf.transpose(tf.reshape(context, [batch, numHeads, seq, headSize]), [0, 2, 1, 3]);
   return tf.reshape(merged, [batch, seq, hidden]) as tf.Tensor3D;

@@ -35,12 +35,8 @@ export function isChineseChar(cp: number): boolean {
   );
 }
 
+/** Punctuation for BERT: ASCII punctuation or any Unicode `P*` category. */
 const PUNCTUATION = /[\p{P}\u0021-\u002f\u003a-\u0040\u005b-\u0060\u007b-\u007e]/u;
-
-/** Whether a character is punctuation for BERT (ASCII punctuation or any Unicode `P*` category). */
-export function isBertPunctuation(ch: string): boolean {
-  return PUNCTUATION.test(ch);
-}
 
 /**
  * Normalises text as `BertNormalizer` does.

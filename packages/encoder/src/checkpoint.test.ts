@@ -9,7 +9,7 @@ import { MlmHead } from './mlm';
 import type { TransformerEncoder } from './model';
 import { readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from './safetensors';
 import { WordPieceTokenizer } from './wordpiece';
-import { describeIf, tempDir, tinyBertDir } from './__fixtures__/paths';
+import { tempDir, tinyBertDir } from './__fixtures__/paths';
 
 interface Expected {
   input_ids: number[][];
@@ -52,9 +52,9 @@ function outputsOf(encoder: TransformerEncoder, ids: number[][], mask: number[][
   }
 }
 
-describeIf(tinyBertDir === undefined ? 'no ../shared/fixtures/tiny-bert (set CARL_SHARED_DIR)' : undefined)('tiny-bert fixture', () => {
+describe('tiny-bert fixture', () => {
   describeWithBackends('loadPretrained reproduces the PyTorch reference', () => {
-    const dir = tinyBertDir as string;
+    const dir = tinyBertDir;
     const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as Expected;
 
     it('matches last_hidden_state and pooler_output to 1e-5', async () => {
@@ -213,6 +213,27 @@ describeWithBackends('tiny-roberta fixture (PyTorch reference, scripts/make-fixt
     disposeInputs(inputs);
     for (const x of [head, head2]) x.dispose();
     for (const x of [encoder, again]) x.dispose();
+  });
+});
+
+describeWithBackends('a RoBERTa folder with a vocab.txt and no tokenizer_config.json', () => {
+  it('loads, with <s> … </s> and <pad> taken from config.json model_type', async () => {
+    const vocab = ['<s>', '<pad>', '</s>', '<unk>', '<mask>', 'so', 'glad', 'sad'];
+    const tokenizer = new WordPieceTokenizer(vocab, { clsToken: '<s>', sepToken: '</s>', padToken: '<pad>', unkToken: '<unk>', maskToken: '<mask>' });
+    const encoder = createEncoder({ architecture: 'roberta', config: { hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16, maxPositionEmbeddings: 16 }, tokenizer, seed: 3 });
+    const dir = tempDir();
+    await savePretrained(encoder, dir);
+    // What such a folder often holds: weights, config.json and the bare vocabulary.
+    for (const file of fs.readdirSync(dir)) if (!['model.safetensors', 'config.json', 'vocab.txt'].includes(file)) fs.rmSync(path.join(dir, file));
+    const loaded = await loadPretrained(dir);
+    expect(loaded.architecture).toBe('roberta');
+    expect(loaded.tokenizer.specialTokens).toMatchObject({ cls: 0, pad: 1, sep: 2, unk: 3, mask: 4 });
+    expect(loaded.tokenizer.encodeBatch(['so glad']).inputIds).toEqual([[0, 5, 6, 2]]);
+    const a = outputsOf(encoder, [[0, 5, 6, 2]], [[1, 1, 1, 1]]);
+    const b = outputsOf(loaded, [[0, 5, 6, 2]], [[1, 1, 1, 1]]);
+    expect(Array.from(b.hidden)).toEqual(Array.from(a.hidden));
+    encoder.dispose();
+    loaded.dispose();
   });
 });
 

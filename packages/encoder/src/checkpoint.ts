@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CarlError } from '@carl/core';
+import { CarlError, ensureBackend } from '@carl/core';
 import type { Tokenizer } from '@carl/core';
 import { maxSequenceLength, parseHfConfig, toHfConfig, type Architecture, type EncoderConfig, type Pooling } from './config';
 import { loadTokenizer, readJson } from './load-tokenizer';
@@ -155,6 +155,7 @@ export async function loadPretrained(dir: string, options: LoadPretrainedOptions
   const parsed = readConfig(dir);
   const config: EncoderConfig = options.pooling === undefined ? parsed : { ...parsed, pooling: options.pooling };
   const checkpoint = readCheckpoint(dir, config);
+  await ensureBackend();
   const hasPooler = checkpoint.encoder.has('pooler.dense.weight') || checkpoint.encoder.has('pooler.dense.bias');
   // A pooler absent from the checkpoint is left out (not invented) unless the pooling needs it.
   const withPooler = hasPooler || config.pooling === 'pooler';

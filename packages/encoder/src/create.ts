@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CarlError } from '@carl/core';
 import type { Tokenizer } from '@carl/core';
 import { maxSequenceLength, validateConfig, type Architecture, type EncoderConfig, type Pooling } from './config';
-import { initialParameters, TransformerEncoder } from './model';
+import { initialParameters, TransformerEncoder, type RecomputeMode } from './model';
 import { presets, type PresetName } from './presets';
 import { TextTokenizer } from './tokenizer-base';
 import { WordPieceTokenizer } from './wordpiece';
@@ -25,6 +25,8 @@ export interface CreateEncoderOptions {
   readonly withPooler?: boolean;
   /** Seed of the initial weights and of the dropout stream. Default 0. */
   readonly seed?: number;
+  /** Activation recomputation (see `TransformerEncoder.setRecompute`). Default `none`. */
+  readonly recompute?: RecomputeMode;
 }
 
 let bundled: WordPieceTokenizer | undefined;
@@ -107,7 +109,8 @@ export function createEncoder(options: CreateEncoderOptions = {}): TransformerEn
   if (config.pooling === 'pooler' && !withPooler) throw new CarlError('INVALID_CONFIG', 'pooling "pooler" needs withPooler', { field: 'withPooler' });
   const seed = options.seed ?? 0;
   const values = initialParameters(config, withPooler, seed);
+  // A variable shares its initial tensor's buffer; disposing the tensor leaves the variable the only owner.
   const weights = new Map([...values].map(([name, t]) => [name, tf.variable(t, true)] as const));
   for (const t of values.values()) t.dispose();
-  return new TransformerEncoder(config, tokenizer, weights, { seed });
+  return new TransformerEncoder(config, tokenizer, weights, { seed, ...(options.recompute === undefined ? {} : { recompute: options.recompute }) });
 }

@@ -130,3 +130,36 @@ describe('loadTokenizer errors name the file and the field', () => {
     expect(() => loadTokenizer(dir)).toThrow(expect.objectContaining({ code: 'TOKENIZER_ERROR', location: { file: path.join(dir, 'vocab.txt'), field: 'pad_token' } }));
   });
 });
+
+describe('a vocab.txt without tokenizer_config.json takes its special tokens from config.json model_type', () => {
+  const ROBERTA_VOCAB = ['<s>', '<pad>', '</s>', '<unk>', '<mask>', 'hello', 'world', '##s'];
+
+  function folder(modelType: string | undefined): string {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'vocab.txt'), `${ROBERTA_VOCAB.join('\n')}\n`);
+    if (modelType !== undefined) fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: modelType, vocab_size: ROBERTA_VOCAB.length }));
+    return dir;
+  }
+
+  it('roberta: <s> … </s> around the text, <pad> for padding, <mask> found in text', () => {
+    const tok = loadTokenizer(folder('roberta'));
+    expect(tok.specialTokens).toEqual({ cls: 0, pad: 1, sep: 2, unk: 3, mask: 4 });
+    const batch = tok.encodeBatch(['hello worlds', 'hello <mask>'], { maxLength: 6 });
+    expect(batch.inputIds).toEqual([
+      [0, 5, 6, 7, 2],
+      [0, 5, 4, 2, 1],
+    ]);
+  });
+
+  it('tokenizer_config.json still wins over model_type', () => {
+    const dir = folder('roberta');
+    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ cls_token: '</s>', sep_token: '<s>' }));
+    expect(loadTokenizer(dir).encodeBatch(['hello']).inputIds).toEqual([[2, 5, 0]]);
+  });
+
+  it('without model_type (or a bert one) the BERT names are looked for, and the error names the missing token', () => {
+    for (const modelType of [undefined, 'bert']) {
+      expect(() => loadTokenizer(folder(modelType))).toThrow(expect.objectContaining({ code: 'TOKENIZER_ERROR', location: expect.objectContaining({ field: 'pad_token' }) }));
+    }
+  });
+});

@@ -1,6 +1,8 @@
 // Public API of @carl/encoder: BERT/RoBERTa encoders on tfjs, Hugging Face checkpoints, tokenizers, MLM pre-training.
 export { TransformerEncoder, parameterShapes } from './model';
-export type { LoadReport, EmbedOptions } from './model';
+export type { LoadReport, EmbedOptions, RecomputeMode } from './model';
+export { embedTexts } from './embed';
+export type { EmbedTextsOptions } from './embed';
 export { createEncoder, defaultTokenizer, resolveConfig } from './create';
 export type { CreateEncoderOptions } from './create';
 export { presets } from './presets';
@@ -22,7 +24,9 @@ export type { LoadTokenizerOptions } from './load-tokenizer';
 export { trainWordPiece } from './train-wordpiece';
 export type { TrainWordPieceOptions } from './train-wordpiece';
 export { MlmHead, mlmHeadNames } from './mlm';
-export type { TokenGenerator, TokenMatrix, GeneratorOptions } from './mlm';
+export type { GeneratorOptions } from './mlm';
+// Core's contracts, re-exported where the MLM sampler that makes them is.
+export type { TokenGenerator, TokenMatrix } from '@carl/core';
 export { pretrainMLM, maskTokens, latestCheckpoint } from './pretrain';
 export type { PretrainMlmOptions, PretrainMlmResult, MlmProgress, MaskedBatch } from './pretrain';
 export { selfAttention, additiveMask } from './attention';

@@ -45,8 +45,12 @@ export function activation(x: tf.Tensor, kind: HiddenAct): tf.Tensor {
 /**
  * Inverted dropout when `rate > 0` and a seed is given (training); the identity otherwise. Core's
  * counter-based dropout: the mask is a pure function of (seed, position), the same on every backend.
+ * `rowOffset` shifts the counter by whole rows of the first axis (the batch), so rows of a micro-batch
+ * draw the masks of the same rows of the full batch.
  */
-export function maybeDropout<T extends tf.Tensor>(x: T, rate: number, seed: number | undefined): T {
+export function maybeDropout<T extends tf.Tensor>(x: T, rate: number, seed: number | undefined, rowOffset = 0): T {
   if (seed === undefined || rate <= 0) return x;
-  return dropout(x, rate, seed) as T;
+  const rows = x.shape[0] ?? 1;
+  const offset = rowOffset === 0 || rows === 0 ? 0 : rowOffset * (x.size / rows);
+  return dropout(x, rate, seed, offset) as T;
 }

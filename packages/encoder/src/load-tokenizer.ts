@@ -22,7 +22,8 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
  * Loads the tokenizer of a Hugging Face checkpoint folder, or one tokenizer file. In a folder it
  * looks for, in order: `tokenizer.json`; `vocab.txt` (WordPiece); `vocab.json` + `merges.txt`
  * (byte-level BPE); `tokenizer_config.json` supplies casing, special-token names and the maximum
- * length. A standard BERT `tokenizer.json` (BertNormalizer + BertPreTokenizer + WordPiece) is
+ * length. When it does not name the special tokens of a `vocab.txt`, `config.json`'s `model_type` does
+ * (`roberta`: `<s>`, `</s>`, `<pad>`, `<unk>`, `<mask>`; `bert`: `[CLS]`, …). A standard BERT `tokenizer.json` (BertNormalizer + BertPreTokenizer + WordPiece) is
  * loaded into this package's own {@link WordPieceTokenizer}; anything else goes through
  * `@huggingface/tokenizers`. A file of an unknown kind fails with `TOKENIZER_ERROR` naming it.
  *
@@ -51,11 +52,29 @@ export function loadTokenizer(location: string, options: LoadTokenizerOptions = 
   throw new CarlError('NOT_FOUND', 'no tokenizer found (looked for tokenizer.json, vocab.txt, vocab.json + merges.txt)', { file: dir });
 }
 
+/** The special tokens of each model family, for a `vocab.txt` whose tokenizer_config.json does not name them. */
+const MODEL_TYPE_SPECIALS: Readonly<Record<string, Pick<WordPieceOptions, 'clsToken' | 'sepToken' | 'padToken' | 'unkToken' | 'maskToken'>>> = {
+  bert: { clsToken: '[CLS]', sepToken: '[SEP]', padToken: '[PAD]', unkToken: '[UNK]', maskToken: '[MASK]' },
+  roberta: { clsToken: '<s>', sepToken: '</s>', padToken: '<pad>', unkToken: '<unk>', maskToken: '<mask>' },
+  'xlm-roberta': { clsToken: '<s>', sepToken: '</s>', padToken: '<pad>', unkToken: '<unk>', maskToken: '<mask>' },
+  camembert: { clsToken: '<s>', sepToken: '</s>', padToken: '<pad>', unkToken: '<unk>', maskToken: '<mask>' },
+};
+
+/** Special-token names implied by `config.json`'s `model_type` beside the tokenizer (none when absent or unknown). */
+function modelTypeSpecials(dir: string): WordPieceOptions {
+  const file = path.join(dir, 'config.json');
+  if (!fs.existsSync(file)) return {};
+  const config = readJson(file, 'INVALID_CONFIG');
+  const modelType = config !== null && typeof config === 'object' ? (config as Record<string, unknown>)['model_type'] : undefined;
+  return typeof modelType === 'string' ? (MODEL_TYPE_SPECIALS[modelType] ?? {}) : {};
+}
+
 function loadTokenizerFile(file: string, dir: string, options: LoadTokenizerOptions): TextTokenizer {
   const name = path.basename(file);
   const config = readTokenizerConfig(dir);
   const maxLength = options.modelMaxLength === undefined ? {} : { modelMaxLength: options.modelMaxLength };
-  if (name.endsWith('.txt')) return WordPieceTokenizer.fromFile(file, { ...wordPieceOptions(config, file), ...maxLength });
+  // tokenizer_config.json wins; a RoBERTa vocab.txt (<s>, </s>, <pad>) without one gets its names from model_type.
+  if (name.endsWith('.txt')) return WordPieceTokenizer.fromFile(file, { ...modelTypeSpecials(dir), ...wordPieceOptions(config, file), ...maxLength });
   if (name.endsWith('.json')) {
     const json = readJson(file, 'TOKENIZER_ERROR');
     if (json === null || typeof json !== 'object' || !('model' in json)) {

@@ -1,16 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CarlError, Random, matMul } from '@carl/core';
+import { CarlError, Random, matMul, type TokenGenerator } from '@carl/core';
 import { activation, layerNorm, linear } from './layers';
 import type { TransformerEncoder } from './model';
-
-/** Plain `[batch][seq]` rows of token ids (what a `TokenizedBatch` carries). */
-export type TokenMatrix = readonly (readonly number[])[];
-
-/**
- * A replacement-token generator for perturbation (the saliency package's "generator"): for each
- * row, the positions to replace → one replacement id per position. Never returns a special token.
- */
-export type TokenGenerator = (inputIds: TokenMatrix | tf.Tensor2D, positions: readonly (readonly number[])[], rng: Random) => number[][];
 
 /** Options of {@link MlmHead.generator}. */
 export interface GeneratorOptions {
@@ -143,7 +134,7 @@ export class MlmHead {
   }
 
   /**
-   * A {@link TokenGenerator} that masks the requested positions, runs the encoder (eval mode) and
+   * A `TokenGenerator` (core's contract) that masks the requested positions, runs the encoder (eval mode) and
    * samples each replacement from the head's distribution, special tokens excluded. Padding is
    * recognised by the pad id. Use it as the saliency package's MLM generator. `excludeOriginal`
    * compares with the ids it is given: when the caller passes already-masked ids, it cannot know the
@@ -161,7 +152,7 @@ export class MlmHead {
     const topK = options.topK ?? 0;
     if (!(temperature > 0)) throw new CarlError('INVALID_ARGUMENT', `temperature must be > 0, got ${temperature}`, { field: 'temperature' });
     return (inputIds, positions, rng) => {
-      const rows = inputIds instanceof tf.Tensor ? (inputIds.arraySync() as number[][]) : inputIds.map((r) => [...r]);
+      const rows = inputIds.map((r) => [...r]);
       if (positions.length !== rows.length) {
         throw new CarlError('SHAPE_MISMATCH', `positions has ${positions.length} rows, inputIds ${rows.length}`, { field: 'positions' });
       }

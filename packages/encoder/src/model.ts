@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CarlError, Random, disposeInputs, toEncoderInputs } from '@carl/core';
-import type { EncodeOptions, Encoder, EncoderInputs, EncoderOutput, ForwardOptions, Tokenizer } from '@carl/core';
+import { CarlError, Random } from '@carl/core';
+import type { Encoder, EncoderInputs, EncoderOutput, ForwardOptions, Tokenizer } from '@carl/core';
 import { additiveMask, selfAttention } from './attention';
 import { maxSequenceLength, validateConfig, type Architecture, type EncoderConfig, type Pooling } from './config';
+import { embedTexts } from './embed';
 import { activation, layerNorm, linear, maybeDropout } from './layers';
 
 /** What {@link loadPretrained} found in a checkpoint, by Hugging Face parameter name. */
@@ -109,6 +110,19 @@ function initialValue(name: string, shape: number[], seed: number, config: Encod
 type Weights = Map<string, tf.Variable>;
 
 /**
+ * What the backward pass keeps of each transformer layer:
+ * - `none`: every intermediate activation (fastest; activations grow with batch × seq² × layers);
+ * - `layer`: only each layer's input; the layer is run again inside its gradient (about one more forward
+ *   pass per step, in exchange for activations of one layer at a time instead of all of them).
+ */
+export type RecomputeMode = 'none' | 'layer';
+
+const RECOMPUTE_MODES: readonly RecomputeMode[] = ['none', 'layer'];
+
+/** Seeds of the three dropout sites of one layer (attention probabilities, attention output, FFN output). */
+type LayerSeeds = readonly [number | undefined, number | undefined, number | undefined];
+
+/**
  * A BERT or RoBERTa encoder on TensorFlow.js implementing the core `Encoder` contract.
  * Variables are the Hugging Face state dict of a bare `BertModel` / `RobertaModel` — names without
  * the `bert.` / `roberta.` prefix, tensors in PyTorch layout (`Linear` weights `[out, in]`) — so
@@ -130,17 +144,19 @@ export class TransformerEncoder implements Encoder {
   /** What `loadPretrained` found in the checkpoint (undefined for a fresh encoder). */
   readonly loadReport: LoadReport | undefined;
   private readonly rng: Random;
+  private recomputeMode: RecomputeMode = 'none';
 
   /**
    * @param config the shape (checked)
    * @param tokenizer its `vocabSize` must not exceed `config.vocabSize`
    * @param weights every parameter of {@link parameterShapes} (the pooler is optional), owned by the encoder
+   * @param options.recompute activation recomputation (see {@link setRecompute}); default `none`
    */
   constructor(
     readonly config: EncoderConfig,
     readonly tokenizer: Tokenizer,
     private readonly weights: Weights,
-    options: { seed?: number; loadReport?: LoadReport } = {},
+    options: { seed?: number; loadReport?: LoadReport; recompute?: RecomputeMode } = {},
   ) {
     validateConfig(config);
     if (tokenizer.vocabSize > config.vocabSize) {
@@ -167,6 +183,31 @@ export class TransformerEncoder implements Encoder {
     if (config.pooling === 'pooler' && !this.hasPooler) {
       throw new CarlError('INVALID_CONFIG', 'pooling "pooler" needs pooler.dense.* weights, which this model lacks', { field: 'carl_pooling' });
     }
+    if (options.recompute !== undefined) this.setRecompute(options.recompute);
+  }
+
+  /** The activation recomputation in use (see {@link setRecompute}). */
+  get recompute(): RecomputeMode {
+    return this.recomputeMode;
+  }
+
+  /**
+   * Chooses what the backward pass keeps of each layer: `none` (default) keeps every activation; `layer` keeps
+   * only each layer's input and runs the layer again inside its gradient — the same gradients (same dropout
+   * masks) for roughly a third more compute, with the activations of one layer resident at a time. Use it when
+   * a base-size model's activations do not fit even per micro-batch. Takes effect on the next forward pass.
+   *
+   * @example
+   * ```ts
+   * const encoder = await loadPretrained('bert-base-uncased/');
+   * encoder.setRecompute('layer');
+   * ```
+   */
+  setRecompute(mode: RecomputeMode): void {
+    if (!RECOMPUTE_MODES.includes(mode)) {
+      throw new CarlError('INVALID_ARGUMENT', `recompute must be one of ${RECOMPUTE_MODES.join(', ')}, got ${JSON.stringify(mode)}`, { field: 'recompute' });
+    }
+    this.recomputeMode = mode;
   }
 
   /** The sentence-embedding pooling of `pooled`. */
@@ -220,7 +261,8 @@ export class TransformerEncoder implements Encoder {
    * Word embeddings → hidden states and the pooled sentence embedding: adds position embeddings
    * (BERT: 0…seq−1; RoBERTa: `padTokenId + 1 + running count of real tokens`, from the attention
    * mask, so padding on either side never shifts positions) and token-type embeddings, then the
-   * embedding LayerNorm, dropout (training only, seeded by `options.seed`), the layers and pooling.
+   * embedding LayerNorm, dropout (training only, seeded by `options.seed`; `options.rowOffset` makes row i
+   * draw the masks of row `rowOffset + i` of the whole batch), the layers and pooling.
    *
    * @example
    * ```ts
@@ -231,6 +273,10 @@ export class TransformerEncoder implements Encoder {
     const [batch, seq, hidden] = embeddings.shape;
     this.checkInputs(embeddings, inputs);
     const training = options.training === true;
+    const rowOffset = options.rowOffset ?? 0;
+    if (!(Number.isSafeInteger(rowOffset) && rowOffset >= 0)) {
+      throw new CarlError('INVALID_ARGUMENT', `rowOffset must be an integer ≥ 0, got ${rowOffset}`, { field: 'rowOffset' });
+    }
     // One seed per dropout site, all derived from the pass's seed, so a step can be replayed exactly.
     const seeds = training ? new Random(options.seed ?? this.rng.seed()) : undefined;
     const nextSeed = (): number | undefined => seeds?.seed();
@@ -240,9 +286,15 @@ export class TransformerEncoder implements Encoder {
       let x: tf.Tensor = tf.add(embeddings, this.positionEmbeddings(mask, batch, seq));
       x = tf.add(x, this.tokenTypeEmbeddings(inputs.tokenTypeIds, batch, seq));
       x = layerNorm(x, this.w('embeddings.LayerNorm.weight'), this.w('embeddings.LayerNorm.bias'), c.layerNormEps);
-      x = maybeDropout(x, c.hiddenDropoutProb, nextSeed());
+      x = maybeDropout(x, c.hiddenDropoutProb, nextSeed(), rowOffset);
       const attnMask = additiveMask(mask);
-      for (let i = 0; i < c.numHiddenLayers; i++) x = this.layer(i, x as tf.Tensor3D, attnMask, nextSeed);
+      for (let i = 0; i < c.numHiddenLayers; i++) {
+        // Drawn before the layer runs, so a recomputed layer replays exactly the masks of its first run.
+        const layerSeeds: LayerSeeds = [nextSeed(), nextSeed(), nextSeed()];
+        x = this.recomputeMode === 'layer'
+          ? this.recomputedLayer(i, x as tf.Tensor3D, attnMask, layerSeeds, rowOffset)
+          : this.layer(i, x as tf.Tensor3D, attnMask, layerSeeds, rowOffset);
+      }
       const hiddenStates = x as tf.Tensor3D;
       return { hiddenStates, pooled: this.pool(hiddenStates, mask, hidden) };
     });
@@ -289,28 +341,7 @@ export class TransformerEncoder implements Encoder {
    * ```
    */
   embed(texts: readonly string[], options: EmbedOptions = {}): number[][] {
-    const batchSize = options.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new CarlError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}`, { field: 'batchSize' });
-    const encodeOptions: EncodeOptions = { maxLength: options.maxLength ?? this.maxLength };
-    // Sorting by length keeps padding (wasted compute) small; results go back to input order.
-    const order = texts.map((t, i) => [t.length, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i);
-    const out: number[][] = new Array<number[]>(texts.length);
-    for (let start = 0; start < order.length; start += batchSize) {
-      const idx = order.slice(start, start + batchSize);
-      const inputs = toEncoderInputs(this.tokenizer.encodeBatch(idx.map((i) => texts[i] as string), encodeOptions));
-      try {
-        const rows = tf.tidy(() => {
-          const { pooled } = this.forward(inputs, { training: false });
-          return options.normalize === true ? tf.div(pooled, tf.maximum(tf.norm(pooled, 2, 1, true), 1e-12)) : pooled;
-        });
-        const values = rows.arraySync() as number[][];
-        rows.dispose();
-        idx.forEach((i, k) => (out[i] = values[k] as number[]));
-      } finally {
-        disposeInputs(inputs);
-      }
-    }
-    return out;
+    return embedTexts(this, texts, { batchSize: 32, ...options }).map((row) => Array.from(row));
   }
 
   /**
@@ -338,7 +369,7 @@ export class TransformerEncoder implements Encoder {
     const trainable = options.trainable ?? true;
     const copies: Weights = new Map([...this.weights].map(([name, v]) => [name, tf.variable(v, trainable)]));
     const config = options.pooling === undefined ? this.config : { ...this.config, pooling: options.pooling };
-    return new TransformerEncoder(config, this.tokenizer, copies, { seed: this.rng.seed() });
+    return new TransformerEncoder(config, this.tokenizer, copies, { seed: this.rng.seed(), recompute: this.recomputeMode });
   }
 
   /** Frees every variable. @example `encoder.dispose();` */
@@ -391,25 +422,63 @@ export class TransformerEncoder implements Encoder {
     return tf.reshape(tf.gather(table, tf.reshape(ids, [-1])), [batch, seq, this.hiddenSize]);
   }
 
-  private layer(i: number, x: tf.Tensor3D, mask: tf.Tensor4D, nextSeed: () => number | undefined): tf.Tensor3D {
+  private layer(
+    i: number,
+    x: tf.Tensor3D,
+    mask: tf.Tensor4D,
+    seeds: LayerSeeds,
+    rowOffset: number,
+    get: (name: string) => tf.Tensor = (name) => this.w(name),
+  ): tf.Tensor3D {
     const c = this.config;
     const p = `encoder.layer.${i}.`;
-    const wb = (name: string): { weight: tf.Tensor2D; bias: tf.Tensor1D } => ({ weight: this.w(`${p}${name}.weight`), bias: this.w(`${p}${name}.bias`) });
+    const w = <R extends tf.Rank>(name: string): tf.Tensor<R> => get(`${p}${name}`) as tf.Tensor<R>;
+    const wb = (name: string): { weight: tf.Tensor2D; bias: tf.Tensor1D } => ({ weight: w(`${name}.weight`), bias: w(`${name}.bias`) });
     const context = selfAttention(
       x,
       { query: wb('attention.self.query'), key: wb('attention.self.key'), value: wb('attention.self.value') },
       mask,
       c.numAttentionHeads,
       c.attentionProbsDropoutProb,
-      nextSeed(),
+      seeds[0],
+      rowOffset,
     );
-    let attended = linear(context, this.w(`${p}attention.output.dense.weight`), this.w(`${p}attention.output.dense.bias`));
-    attended = maybeDropout(attended, c.hiddenDropoutProb, nextSeed());
-    const h = layerNorm(tf.add(attended, x), this.w(`${p}attention.output.LayerNorm.weight`), this.w(`${p}attention.output.LayerNorm.bias`), c.layerNormEps);
-    const inner = activation(linear(h, this.w(`${p}intermediate.dense.weight`), this.w(`${p}intermediate.dense.bias`)), c.hiddenAct);
-    let out = linear(inner, this.w(`${p}output.dense.weight`), this.w(`${p}output.dense.bias`));
-    out = maybeDropout(out, c.hiddenDropoutProb, nextSeed());
-    return layerNorm(tf.add(out, h), this.w(`${p}output.LayerNorm.weight`), this.w(`${p}output.LayerNorm.bias`), c.layerNormEps) as tf.Tensor3D;
+    let attended = linear(context, w('attention.output.dense.weight'), w('attention.output.dense.bias'));
+    attended = maybeDropout(attended, c.hiddenDropoutProb, seeds[1], rowOffset);
+    const h = layerNorm(tf.add(attended, x), w('attention.output.LayerNorm.weight'), w('attention.output.LayerNorm.bias'), c.layerNormEps);
+    const inner = activation(linear(h, w('intermediate.dense.weight'), w('intermediate.dense.bias')), c.hiddenAct);
+    let out = linear(inner, w('output.dense.weight'), w('output.dense.bias'));
+    out = maybeDropout(out, c.hiddenDropoutProb, seeds[2], rowOffset);
+    return layerNorm(tf.add(out, h), w('output.LayerNorm.weight'), w('output.LayerNorm.bias'), c.layerNormEps) as tf.Tensor3D;
+  }
+
+  /**
+   * {@link layer} whose backward pass keeps only the layer's input (and the attention mask): tfjs runs a
+   * customGrad's forward function off the tape, so none of the layer's intermediates are saved, and the
+   * gradient runs the layer again under its own tape. The layer's variables are explicit inputs of the
+   * customGrad — tfjs only differentiates through a customGrad's inputs, not through tensors it captures.
+   */
+  private recomputedLayer(i: number, x: tf.Tensor3D, mask: tf.Tensor4D, seeds: LayerSeeds, rowOffset: number): tf.Tensor3D {
+    const prefix = `encoder.layer.${i}.`;
+    const names = [...this.weights.keys()].filter((name) => name.startsWith(prefix));
+    const run = (input: tf.Tensor3D, m: tf.Tensor4D, values: readonly tf.Tensor[]): tf.Tensor3D => {
+      const byName = new Map(names.map((name, k) => [name, values[k] as tf.Tensor]));
+      return this.layer(i, input, m, seeds, rowOffset, (name) => byName.get(name) as tf.Tensor);
+    };
+    const fn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const save = args[args.length - 1] as tf.GradSaveFunc;
+      const [input, ...values] = args.slice(0, -1) as [tf.Tensor3D, ...tf.Tensor[]];
+      // Saved (cloned and kept by tfjs) rather than captured: the mask dies with the forward pass's tidy.
+      save([input, mask]);
+      return {
+        value: run(input, mask, values),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [savedInput, savedMask] = saved as [tf.Tensor3D, tf.Tensor4D];
+          return gradsInsideBackward((xs) => run(xs[0] as tf.Tensor3D, savedMask, xs.slice(1)), [savedInput, ...values], dy);
+        },
+      };
+    });
+    return fn(x, ...names.map((name) => this.w(name))) as tf.Tensor3D;
   }
 
   private pool(hiddenStates: tf.Tensor3D, mask: tf.Tensor2D, hidden: number): tf.Tensor2D {
@@ -424,6 +493,21 @@ export class TransformerEncoder implements Encoder {
         return tf.div(tf.sum(tf.mul(hiddenStates, m), 1), tf.maximum(tf.sum(m, 1), 1)) as tf.Tensor2D;
       }
     }
+  }
+}
+
+/**
+ * `tf.grads` called from inside another gradient's backward pass. tfjs keeps one tape per engine: a nested
+ * `gradients` call that starts at depth 0 replaces the tape and sets it to null when done, and the outer call then
+ * fails to free its own saved tensors. Restoring the outer tape afterwards keeps both intact.
+ */
+function gradsInsideBackward(f: (xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] {
+  const state = tf.engine().state;
+  const outer = state.activeTape;
+  try {
+    return tf.grads((...args: tf.Tensor[]) => f(args))(xs, dy);
+  } finally {
+    state.activeTape = outer;
   }
 }
 

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { CarlError } from '@carl/core';
+import { CarlError, writeFileAtomic } from '@carl/core';
 
 /** Element types of the safetensors format that this reader understands. */
 export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -263,13 +262,8 @@ export function writeSafetensorsFile(file: string, tensors: ReadonlyMap<string, 
   writeFileAtomic(file, writeSafetensors(tensors, metadata));
 }
 
-/** Writes a file through a temporary sibling and a rename (atomic on one filesystem). Internal. */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
+// The one atomic writer (fsync + rename + folder fsync) lives in @carl/core; re-exported for this package's modules.
+export { writeFileAtomic };
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);

@@ -1,20 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isCarlError, namedGradients } from '@carl/core';
-import { createToyEncoder, describeWithBackends, expectClose } from '@carl/core/testing';
+import { namedGradients } from '@carl/core';
+import { createToyEncoder, describeWithBackends, expectCarlError, expectClose } from '@carl/core/testing';
 import { MomentumTarget } from './index';
 
 const values = (v: tf.Tensor): number[] => Array.from(v.dataSync());
-
-function expectCarlError(fn: () => unknown, field: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  if (!isCarlError(caught)) throw new Error(`expected a CarlError for ${field}, got ${String(caught)}`);
-  expect(caught.location.field).toBe(field);
-}
 
 describeWithBackends('MomentumTarget', () => {
   it('starts as a non-trainable copy of the encoder and moves by θ_k ← m·θ_k + (1 − m)·θ_q', () => {
@@ -88,21 +77,21 @@ describeWithBackends('MomentumTarget', () => {
     expect(tf.memory().numTensors).toBe(start);
     w.dispose();
     b.dispose();
-    expectCarlError(() => target.update(online), 'MomentumTarget');
+    expectCarlError(() => target.update(online), undefined, { field: 'MomentumTarget' });
   });
 
   it('reports mismatched parameters and bad momenta by name', () => {
     const w = tf.variable(tf.tensor1d([1, 2]));
     const target = MomentumTarget.fromVariables(new Map([['w', w]]));
-    expectCarlError(() => target.update(new Map([['v', w]])), 'w');
-    expectCarlError(() => target.update(new Map([['w', w], ['extra', w]])), 'extra');
+    expectCarlError(() => target.update(new Map([['v', w]])), undefined, { field: 'w' });
+    expectCarlError(() => target.update(new Map([['w', w], ['extra', w]])), undefined, { field: 'extra' });
     const wide = tf.variable(tf.tensor1d([1, 2, 3]));
-    expectCarlError(() => target.update(new Map([['w', wide]])), 'w');
-    expectCarlError(() => target.update(new Map([['w', w]]), 1.5), 'momentum');
-    expectCarlError(() => MomentumTarget.fromVariables(new Map([['w', w]]), { momentum: Number.NaN }), 'momentum');
+    expectCarlError(() => target.update(new Map([['w', wide]])), undefined, { field: 'w' });
+    expectCarlError(() => target.update(new Map([['w', w]]), 1.5), undefined, { field: 'momentum' });
+    expectCarlError(() => MomentumTarget.fromVariables(new Map([['w', w]]), { momentum: Number.NaN }), undefined, { field: 'momentum' });
     expectCarlError(() => {
       target.momentum = -0.1;
-    }, 'momentum');
+    }, undefined, { field: 'momentum' });
     target.momentum = 0.5;
     expect(target.momentum).toBe(0.5);
     target.dispose();

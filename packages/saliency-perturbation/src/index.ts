@@ -29,4 +29,6 @@ export type { ScheduleSpec } from './schedules';
 export { explainSaliency } from './explain';
 export type { ExplainedToken, SaliencyExplanation, ExplainObjective, ExplainOptions } from './explain';
 export { renderSaliencyHtml, renderSaliencySvg } from './render';
+export { explanationPage } from './explain-page';
+export type { ExplanationPageOptions } from './explain-page';
 export type { RenderOptions, SvgRenderOptions } from './render';

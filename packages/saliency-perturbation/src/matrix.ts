@@ -1,12 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CarlError } from '@carl/core';
+import { CarlError, type TokenMatrix } from '@carl/core';
 
-/**
- * A row-major `[batch][seq]` matrix of plain numbers (ids, 0/1 masks, labels), as a
- * `TokenizedBatch` carries them. Plain arrays because selection and id replacement are
- * per-sentence bookkeeping that is simpler and faster off the tensor engine.
- */
-export type TokenMatrix = readonly (readonly number[])[];
+// Core's contract; the package's other modules import it from here.
+export type { TokenMatrix } from '@carl/core';
 
 /** Reads a `[batch, seq]` matrix from plain rows or a 2-D tensor into fresh, mutable rows. */
 export function toRows(value: TokenMatrix | tf.Tensor2D, field: string): number[][] {

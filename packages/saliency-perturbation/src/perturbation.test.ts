@@ -87,7 +87,7 @@ describe('perturbTokens (ids)', () => {
   });
 
   it('generator: sees the masked input, its samples replace the selection; equal or special samples count as unchanged', () => {
-    const calls: Array<{ ids: number[][]; positions: number[][] }> = [];
+    const calls: Array<{ ids: number[][]; positions: readonly (readonly number[])[] }> = [];
     const rng = new Random(3);
     const generator: TokenGenerator = (ids, positions, stream) => {
       expect(stream).toBe(rng);
@@ -111,7 +111,7 @@ describe('perturbTokens (ids)', () => {
       [0, 1, 0, 0, 0, 0],
     ]);
     // Without a mask id the generator sees the original tokens.
-    let seen: number[][] = [];
+    let seen: readonly (readonly number[])[] = [];
     perturbTokens({ strategy: 'generator', inputIds, selected: [[1], []], rng, generator: (ids, p) => ((seen = ids), p.map((r) => r.map(() => 5))) });
     expect(seen).toEqual(inputIds);
   });
@@ -125,7 +125,7 @@ describe('perturbTokens (ids)', () => {
   });
 
   it('generator: accepts a sampler typed like @carl/encoder’s MLM sampler and passes the stream on', () => {
-    // The encoder package's TokenGenerator: ids as rows or a tensor, readonly positions, a Random.
+    // A sampler that accepts more than core's TokenGenerator needs (rows or a tensor) still fits it.
     const sampler = (_ids: readonly (readonly number[])[] | tf.Tensor2D, positions: readonly (readonly number[])[], rng: Random): number[][] =>
       positions.map((row) => row.map(() => 10 + rng.int(2)));
     const a = perturbTokens({ strategy: 'generator', inputIds, selected: [[2, 4], [1]], rng: new Random(8), generator: sampler, maskTokenId: 4 });

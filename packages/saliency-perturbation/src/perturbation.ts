@@ -1,17 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CarlError, Random } from '@carl/core';
-import { checkShape, toRows, widthOf, type TokenMatrix } from './matrix';
+import { CarlError, Random, type TokenGenerator, type TokenMatrix } from '@carl/core';
+import { checkShape, toRows, widthOf } from './matrix';
+
+// Core's contract (an MLM head's sampler, e.g. `@carl/encoder`'s `MlmHead.generator()`).
+export type { TokenGenerator } from '@carl/core';
 
 /** The replacement rules of {@link perturbTokens}. */
 export type PerturbationStrategy = 'mask' | 'random' | 'generator' | 'embedding';
-
-/**
- * Proposes replacement ids, e.g. by sampling an MLM head (`@carl/encoder`'s `MlmHead` sampler has
- * this shape). It receives the batch with the selected positions already replaced by the mask token
- * (when `maskTokenId` is given, as in ELECTRA), the selected positions per sentence and the seeded
- * stream to sample with; it returns one id per position, in the same order.
- */
-export type TokenGenerator = (maskedInputIds: number[][], positions: number[][], rng: Random) => readonly (readonly number[])[];
 
 interface PerturbationBase {
   /** Positions to perturb per sentence, e.g. from `selectTokens`. */

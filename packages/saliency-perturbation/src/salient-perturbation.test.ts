@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Random, namedGradients, toEncoderInputs, disposeInputs, type EncoderOutput, type Encoder, type TokenizedBatch } from '@carl/core';
+import { Random, namedGradients, toEncoderInputs, disposeInputs, type EncoderOutput, type Encoder, type TokenizedBatch, type TokenMatrix } from '@carl/core';
 import { createToyEncoder, describeWithBackends, expectNoTensorLeak } from '@carl/core/testing';
 import { PerturbedTokenDetectionHead } from './detection-head';
 import { perturbedTokenDetectionLoss } from './detection-loss';
@@ -18,7 +18,7 @@ const sentenceLoss =
     tf.mean(tf.square(tf.sub(out.pooled, a)));
 
 /** A generator that proposes the next word of the vocabulary (never a special id). */
-const nextWord = (ids: number[][], positions: number[][]): number[][] => positions.map((row, i) => row.map((j) => 5 + (((ids[i] as number[])[j] as number) % WORDS.length)));
+const nextWord = (ids: TokenMatrix, positions: TokenMatrix): number[][] => positions.map((row, i) => row.map((j) => 5 + (((ids[i] as number[])[j] as number) % WORDS.length)));
 
 function setup(): { encoder: Encoder; head: PerturbedTokenDetectionHead; batch: TokenizedBatch; a: tf.Tensor1D } {
   const encoder = createToyEncoder({ words: WORDS, hiddenSize: 8, seed: 4 });

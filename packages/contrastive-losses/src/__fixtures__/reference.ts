@@ -1,7 +1,8 @@
 // Float64 reference implementations written straight from the papers' formulas (plain loops, no
 // tensors, no masking tricks), used to check the tensor losses independently.
 import * as tf from '@tensorflow/tfjs-core';
-import { Random, isCarlError } from '@carl/core';
+import { Random, type CarlErrorCode } from '@carl/core';
+import { expectCarlError as expectCoreCarlError } from '@carl/core/testing';
 
 export type Matrix = number[][];
 
@@ -127,15 +128,7 @@ export function scalar(t: tf.Scalar): number {
   return t.dataSync()[0] as number;
 }
 
-/** Asserts `fn` throws a CarlError whose location names `field`. */
-export function expectCarlError(fn: () => unknown, field: string, code?: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  if (!isCarlError(caught)) throw new Error(`expected a CarlError for ${field}, got ${String(caught)}`);
-  expect(caught.location.field).toBe(field);
-  if (code !== undefined) expect(caught.code).toBe(code);
+/** Asserts `fn` throws a CarlError whose location names `field` (core's helper, in this package's argument order). */
+export function expectCarlError(fn: () => unknown, field: string, code?: CarlErrorCode): void {
+  expectCoreCarlError(fn, code, { field });
 }

@@ -1,41 +1,19 @@
-// Test-only helpers: where the shared fixtures and corpora live, and small file utilities.
+// Test-only helpers: where the fixtures and corpora live, and small file utilities.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { realDataDir } from '@carl/core/testing';
 
-const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
+/**
+ * The tiny random BERT checkpoint with PyTorch reference outputs (a copy of shared/fixtures/tiny-bert: random
+ * weights and a synthetic vocabulary, 52 kB), kept in the repository so `npm test` needs nothing beside the clone.
+ */
+export const tinyBertDir: string = path.join(__dirname, 'tiny-bert');
 
-/** `$CARL_SHARED_DIR`, else `<repo>/../shared` (CI puts a copy of shared/ beside the clone). */
-export const sharedDir = process.env['CARL_SHARED_DIR'] ?? path.resolve(repoRoot, '..', 'shared');
+/** `$CARL_DATA_DIR`, else `<repo>/../shared/data` when it exists (undefined: data tests skip). */
+export const dataDir: string | undefined = realDataDir();
 
-/** The tiny random BERT checkpoint with PyTorch reference outputs, or undefined when absent. */
-export const tinyBertDir: string | undefined = fs.existsSync(path.join(sharedDir, 'fixtures', 'tiny-bert', 'expected.json'))
-  ? path.join(sharedDir, 'fixtures', 'tiny-bert')
-  : undefined;
-
-/** `$CARL_DATA_DIR`, else `<repo>/../shared/data` when it exists. */
-export const dataDir: string | undefined =
-  process.env['CARL_DATA_DIR'] ?? (fs.existsSync(path.resolve(repoRoot, '..', 'shared', 'data')) ? path.resolve(repoRoot, '..', 'shared', 'data') : undefined);
-
-const created: string[] = [];
-// Registered when a test file imports this module: every folder made by tempDir goes when the file is done.
-afterAll(() => {
-  for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-/** A fresh temporary folder, removed after the test file. */
-export function tempDir(prefix = 'carl-encoder-'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  created.push(dir);
-  return dir;
-}
-
-/** A describe that skips itself, with the reason in its name, when `reason` is set. */
-export function describeIf(reason: string | undefined): jest.Describe {
-  if (reason === undefined) return describe;
-  const skip = ((name: string, fn: () => void) => describe.skip(`${name} (skipped: ${reason})`, fn)) as unknown as jest.Describe;
-  return skip;
-}
+// A fresh temporary folder, removed when the test process exits.
+export { tempDir } from '@carl/core/testing';
 
 /** Minimal RFC-4180 CSV parser (quotes, doubled quotes, commas and newlines inside quotes). */
 export function parseCsv(text: string): string[][] {
