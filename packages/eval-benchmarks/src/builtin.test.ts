@@ -1,14 +1,13 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { builtinTask, BUILTIN_TASK_NAMES, DEFAULT_TASKS } from './builtin';
 import { evaluate } from './evaluate';
 import { formatTable } from './report';
 import { runTask } from './tasks';
 import { lexiconVA, loadWarrinerNorms } from '@carl/va-labeling';
+import { realDataDir } from '@carl/core/testing';
 
 // The real corpora are not in the repository: tests read $CARL_DATA_DIR, else ../shared/data next to the repo.
-const REPO_ROOT = path.resolve(__dirname, '../../..');
-const DATA_DIR = [process.env['CARL_DATA_DIR'], path.resolve(REPO_ROOT, '../shared/data')].find((d) => d !== undefined && d !== '' && fs.existsSync(d));
+const DATA_DIR = realDataDir();
 const withData = DATA_DIR === undefined ? describe.skip : describe;
 if (DATA_DIR === undefined) {
   // eslint-disable-next-line no-console

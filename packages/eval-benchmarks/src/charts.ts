@@ -1,6 +1,6 @@
 import { CarlError, type VA } from '@carl/core';
 import { pca, type PcaResult } from './pca';
-import { lineChartSvg, scatterSvg } from './svg';
+import { lineChartSvg, panelGridSvg, scatterSvg, type LineSeries } from './svg';
 import type { NumericRow } from './validate';
 
 /** Options of {@link projectionSvgs}. */
@@ -11,6 +11,12 @@ export interface ProjectionOptions {
   readonly labels?: readonly string[];
   /** Seed of the PCA start. Default 0. */
   readonly seed?: number;
+  /**
+   * Colour range: `labels` (default) — mean ± 2 standard deviations of each axis's labels, so the colours
+   * use their full range on the data at hand (the same for every model shown on the same sentences);
+   * or a fixed `[lo, hi]`, e.g. `[-1, 1]`.
+   */
+  readonly colorDomain?: 'labels' | readonly [number, number];
   readonly width?: number;
   readonly height?: number;
 }
@@ -24,7 +30,8 @@ export interface ProjectionSvgs {
 
 /**
  * Projects embeddings onto their first two principal components and draws them twice, coloured by
- * valence and by arousal on a fixed [−1, 1] scale. A space that has learned affect shows a colour
+ * valence and by arousal on a scale fitted to the labels' spread (mean ± 2 sd: EmoBank's labels have a
+ * standard deviation near 0.18, so a fixed [−1, 1] scale would paint nearly every point grey). A space that has learned affect shows a colour
  * gradient across the cloud; an untrained one shows speckle. PCA rather than t-SNE/UMAP: it is
  * deterministic, has no tuning knobs, and keeps distances meaningful, so two models' pictures compare.
  *
@@ -44,15 +51,25 @@ export function projectionSvgs(embeddings: readonly NumericRow[], labels: readon
     points: projection.projected,
     xLabel: `PC1 (${r1} of variance)`,
     yLabel: `PC2 (${r2})`,
-    colorDomain: [-1, 1] as const,
     ...(options.labels === undefined ? {} : { labels: options.labels }),
     ...(options.width === undefined ? {} : { width: options.width }),
     ...(options.height === undefined ? {} : { height: options.height }),
   };
-  const prefix = options.title === undefined ? '' : `${options.title}: `;
+  const prefix = options.title === undefined ? 'PCA' : options.title;
+  const domainOf = (values: readonly number[]): readonly [number, number] => {
+    if (options.colorDomain !== undefined && options.colorDomain !== 'labels') return options.colorDomain;
+    const n = values.length;
+    const mean = values.reduce((s, v) => s + v, 0) / Math.max(1, n);
+    const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, n - 1));
+    return sd > 0 ? [mean - 2 * sd, mean + 2 * sd] : [mean - 1, mean + 1];
+  };
+  const draw = (axis: 'valence' | 'arousal'): string => {
+    const values = labels.map((l) => l[axis]);
+    return scatterSvg({ ...common, values, colorDomain: domainOf(values), title: `${prefix} · colour: ${axis}`, colorLabel: axis });
+  };
   return {
-    valence: scatterSvg({ ...common, values: labels.map((l) => l.valence), title: `${prefix}PCA of embeddings, coloured by valence`, colorLabel: 'valence' }),
-    arousal: scatterSvg({ ...common, values: labels.map((l) => l.arousal), title: `${prefix}PCA of embeddings, coloured by arousal`, colorLabel: 'arousal' }),
+    valence: draw('valence'),
+    arousal: draw('arousal'),
     pca: projection,
   };
 }
@@ -102,4 +119,29 @@ export function trainingCurvesSvg(records: readonly Readonly<Record<string, unkn
     ...(options.width === undefined ? {} : { width: options.width }),
     ...(options.height === undefined ? {} : { height: options.height }),
   });
+}
+
+/** One loss family of {@link trainingCurvePanelsSvg}: the methods trained with that loss. */
+export interface CurveFamily {
+  /** Panel title, e.g. `InfoNCE (simcse)`. */
+  readonly title: string;
+  /** The y-axis label, e.g. `InfoNCE loss`. */
+  readonly yLabel: string;
+  readonly series: readonly LineSeries[];
+}
+
+/**
+ * Training curves as small multiples, one panel per loss family (losses of different families are on
+ * different scales and must not share an axis), each with labelled axes; give each series its method's
+ * style so colours match the other figures.
+ *
+ * @example
+ * ```ts
+ * trainingCurvePanelsSvg([{ title: 'MSE', yLabel: 'MSE loss', series: [{ name: 'mse-regression', x: [0, 100], y: [0.3, 0.1] }] }]);
+ * ```
+ */
+export function trainingCurvePanelsSvg(families: readonly CurveFamily[], options: { readonly title?: string; readonly xLabel?: string; readonly columns?: number } = {}): string {
+  if (families.length === 0) throw new CarlError('INVALID_ARGUMENT', 'needs at least one loss family', { field: 'families' });
+  const panels = families.map((f) => lineChartSvg({ title: f.title, yLabel: f.yLabel, xLabel: options.xLabel ?? 'optimiser step', series: f.series, width: 560, height: 320 }));
+  return panelGridSvg(panels, { columns: options.columns ?? 2, ...(options.title === undefined ? {} : { title: options.title }) });
 }

@@ -5,8 +5,8 @@ import { runTask, type RunTaskOptions, type TaskResult, type TaskSpec } from './
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions extends Omit<RunTaskOptions, 'cache'> {
-  /** The model under test. */
-  readonly embed: EmbedFunction;
+  /** The model under test (or give a `featurizer`, e.g. {@link tfidfFeaturizer}). */
+  readonly embed?: EmbedFunction;
   /** Task names and/or specs, run in order. Default {@link DEFAULT_TASKS}. */
   readonly tasks?: readonly (string | TaskSpec)[];
   /** Model name recorded in the report (e.g. its folder). */
@@ -40,13 +40,13 @@ export interface EvaluationReport {
  * ```
  */
 export async function evaluate(options: EvaluateOptions): Promise<EvaluationReport> {
-  if (typeof options.embed !== 'function') throw new CarlError('INVALID_ARGUMENT', 'evaluate needs an embed function', { field: 'embed' });
+  if (typeof options.embed !== 'function' && options.featurizer === undefined) throw new CarlError('INVALID_ARGUMENT', 'evaluate needs an embed function or a featurizer', { field: 'embed' });
   const tasks = options.tasks ?? DEFAULT_TASKS;
   if (tasks.length === 0) throw new CarlError('INVALID_ARGUMENT', 'no tasks to run', { field: 'tasks' });
   const began = performance.now();
   const seed = options.seed ?? 0;
   const log = options.onProgress;
-  const cache = cachedEmbedder(options.embed, {
+  const cache = cachedEmbedder(options.embed ?? (() => []), {
     batchSize: options.batchSize ?? 64,
     ...(log === undefined ? {} : { onProgress: (done: number, total: number) => log(`embedded ${done}/${total}`) }),
   });

@@ -1,5 +1,6 @@
 import { isCarlError, Random } from '@carl/core';
 import { fitLogistic, minimize, softmaxObjective, type SoftmaxProblem } from './logistic';
+import { toSparse } from './__fixtures__/sparse';
 
 function problemOf(z: number[][], y: number[], classes: number): SoftmaxProblem {
   const d = (z[0] as number[]).length;
@@ -186,5 +187,33 @@ describe('fitLogistic', () => {
       expect(isCarlError(caught, code as 'INVALID_ARGUMENT')).toBe(true);
       if (isCarlError(caught)) expect(caught.location.field).toBe(field);
     }
+  });
+});
+
+describe('fitLogistic on sparse rows', () => {
+  it('has the same objective, gradient and optimum as the dense design with the same numbers', () => {
+    const rng = new Random(21);
+    const z = Array.from({ length: 30 }, () => Array.from({ length: 6 }, () => (rng.float() < 0.5 ? 0 : rng.normal())));
+    const y = z.map((r, i) => ((r[0] as number) + (r[3] as number) > 0 ? 2 : i % 2));
+    const dense = problemOf(z, y, 3);
+    const sparse: SoftmaxProblem = { ...dense, z: toSparse(z) };
+    const theta = Float64Array.from({ length: 21 }, () => rng.normal());
+    const g1 = new Float64Array(21);
+    const g2 = new Float64Array(21);
+    expect(softmaxObjective(sparse, 0.1, theta, g2)).toBeCloseTo(softmaxObjective(dense, 0.1, theta, g1), 12);
+    g1.forEach((v, p) => expect(g2[p]).toBeCloseTo(v, 12));
+    const solver = { maxIterations: 1000, tolerance: 1e-10 };
+    const a = minimize(dense, 0.05, solver);
+    const b = minimize(sparse, 0.05, solver);
+    a.theta.forEach((v, p) => expect(b.theta[p]).toBeCloseTo(v, 7));
+  });
+
+  it('classifies bag-of-words rows and predicts from sparse rows', () => {
+    // columns: 0 'great', 1 'awful', 2 'film' — the label follows the sentiment word
+    const rows = [[1, 0, 1], [1, 0, 0], [0, 1, 1], [0, 1, 0], [1, 0, 1], [0, 1, 1]];
+    const y = ['pos', 'pos', 'neg', 'neg', 'pos', 'neg'];
+    const probe = fitLogistic(toSparse(rows), y, { l2: 1e-2 });
+    expect(probe.predict(toSparse([[1, 0, 0], [0, 1, 0], [0, 0, 1]])).slice(0, 2)).toEqual(['pos', 'neg']);
+    expect(() => probe.predict(toSparse([[1, 0]]))).toThrow(/features/);
   });
 });

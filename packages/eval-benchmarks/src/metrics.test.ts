@@ -1,4 +1,4 @@
-import { isCarlError } from '@carl/core';
+import { expectCarlError } from '@carl/core/testing';
 import {
   accuracy,
   alignment,
@@ -12,20 +12,6 @@ import {
   spearman,
   uniformity,
 } from './metrics';
-
-function expectCarlError(fn: () => unknown, code: string, field?: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(isCarlError(e)).toBe(true);
-    if (isCarlError(e)) {
-      expect(e.code).toBe(code);
-      if (field !== undefined) expect(e.location.field).toBe(field);
-    }
-    return;
-  }
-  throw new Error('expected a CarlError');
-}
 
 describe('pearson', () => {
   it('matches a hand-worked case', () => {
@@ -54,7 +40,7 @@ describe('pearson', () => {
   it('rejects bad input with typed errors', () => {
     expectCarlError(() => pearson([1, 2], [1, 2, 3]), 'SHAPE_MISMATCH');
     expectCarlError(() => pearson([1], [1]), 'INVALID_ARGUMENT');
-    expectCarlError(() => pearson([1, Number.NaN, 3], [1, 2, 3]), 'INVALID_ARGUMENT', 'x[1]');
+    expectCarlError(() => pearson([1, Number.NaN, 3], [1, 2, 3]), 'INVALID_ARGUMENT', { field: 'x[1]' });
   });
 });
 
@@ -98,7 +84,7 @@ describe('rmse and mae', () => {
   it('are 0 for perfect predictions and reject empty input', () => {
     expect(rmse([0.5, -0.25], [0.5, -0.25])).toBe(0);
     expectCarlError(() => mae([], []), 'INVALID_ARGUMENT');
-    expectCarlError(() => rmse([1, 2], [1, Infinity]), 'INVALID_ARGUMENT', 'predicted[1]');
+    expectCarlError(() => rmse([1, 2], [1, Infinity]), 'INVALID_ARGUMENT', { field: 'predicted[1]' });
   });
 });
 
@@ -125,8 +111,8 @@ describe('classification metrics', () => {
   });
 
   it('rejects a label outside an explicit list instead of dropping the item', () => {
-    expectCarlError(() => confusionMatrix(['a', 'z'], ['a', 'a'], ['a', 'b']), 'INVALID_ARGUMENT', 'truth[1]');
-    expectCarlError(() => confusionMatrix(['a'], ['a'], ['a', 'a']), 'INVALID_ARGUMENT', 'labels');
+    expectCarlError(() => confusionMatrix(['a', 'z'], ['a', 'a'], ['a', 'b']), 'INVALID_ARGUMENT', { field: 'truth[1]' });
+    expectCarlError(() => confusionMatrix(['a'], ['a'], ['a', 'a']), 'INVALID_ARGUMENT', { field: 'labels' });
   });
 
   it('macro-F1 matches a hand-worked case', () => {
@@ -170,6 +156,6 @@ describe('alignment and uniformity', () => {
   });
 
   it('rejects zero vectors', () => {
-    expectCarlError(() => uniformity([[0, 0], [1, 0]]), 'INVALID_ARGUMENT', 'vectors[0]');
+    expectCarlError(() => uniformity([[0, 0], [1, 0]]), 'INVALID_ARGUMENT', { field: 'vectors[0]' });
   });
 });

@@ -1,8 +1,9 @@
 import { isCarlError, type VA } from '@carl/core';
-import { findAll, parseXml } from './__fixtures__/xml';
+import { findAll, parseXml, type XmlElement } from './__fixtures__/xml';
 import { projectionSvgs, trainingCurvesSvg } from './charts';
 import type { EvaluationReport } from './evaluate';
-import { aggregateReports, compareModels, formatTable, metricColumns, taskBarChartSvg, toMarkdown } from './report';
+import { aggregateReports, compareModels, formatTable, metricColumns, taskBarChartSvg, taskPanelsSvg, toMarkdown } from './report';
+import { seriesStyles } from './svg';
 import { pairedTest } from './stats';
 import type { TaskResult } from './tasks';
 
@@ -147,7 +148,33 @@ describe('taskBarChartSvg', () => {
   });
 });
 
+describe('taskPanelsSvg', () => {
+  it('draws one panel per task and metric with the metric named, the mean per model and one shared legend', () => {
+    const styles = seriesStyles(['none', 'simcse', 'carl']);
+    const root = parseXml(taskPanelsSvg(runs, { styles }));
+    const panels = root.children.filter((c) => c.name === 'svg');
+    expect(panels.map((p) => findAll(p, 'text', 'title')[0]?.text)).toEqual(['emobank-va · valence', 'emobank-va · arousal', 'sst2', 'align-uniform · alignment', 'align-uniform · uniformity']);
+    expect(panels.map((p) => findAll(p, 'text', 'y-label')[0]?.text)).toEqual(['Pearson r, valence', 'Pearson r, arousal', 'accuracy', 'alignment (lower is better)', 'uniformity (lower is better)']);
+    // carl's sst2 mean of 0.8, 0.82, 0.81 with the colour given for carl (not its position in the reports)
+    const sst2 = findAll(panels[2] as XmlElement, 'g', 'point');
+    expect(sst2.map((g) => Number(g.attrs['data-value']))).toEqual([0.81, 0.79]);
+    expect(findAll(sst2[0] as XmlElement, 'circle').concat(findAll(sst2[0] as XmlElement, 'polygon'), findAll(sst2[0] as XmlElement, 'rect'))[0]?.attrs['fill']).toBe(styles.get('carl')?.color);
+    expect(findAll(root, 'g', 'legend-item').map((g) => g.children[1]?.text)).toEqual(['carl', 'simcse']);
+  });
+});
+
 describe('projectionSvgs', () => {
+  it('fits the colour scale to the labels by default: mean ± 2 sd, so the mean is the neutral grey', () => {
+    // valence [-1, 1, 0, 0.5]: mean 0.125, sample sd √(2.1875 / 3) = 0.853913 → domain [-1.5828, 1.8328]
+    const labels: VA[] = [-1, 1, 0, 0.5].map((v) => ({ valence: v, arousal: 0.125 }));
+    const out = projectionSvgs([[1, 0], [-1, 0], [0, 0.1], [0.5, -0.1]], labels, { title: 'toy' });
+    expect(out.valence).toContain('>1.83</text>');
+    expect(out.valence).toContain('>-1.58</text>');
+    expect(out.valence).toContain('toy · colour: valence');
+    // constant arousal: a unit band around it, every point neutral
+    expect(findAll(parseXml(out.arousal), 'circle', 'point').every((c) => c.attrs['fill'] === '#dddddd')).toBe(true);
+  });
+
   it('draws the PCA projection twice, coloured by valence and by arousal', () => {
     const labels: VA[] = [
       { valence: -1, arousal: 1 },
@@ -156,7 +183,7 @@ describe('projectionSvgs', () => {
       { valence: 0.5, arousal: 0.5 },
     ];
     const embeddings = [[1, 0, 0], [-1, 0, 0], [0, 0.1, 0], [0.5, -0.1, 0.1]];
-    const out = projectionSvgs(embeddings, labels, { title: 'toy', labels: ['a', 'b', 'c', 'd'] });
+    const out = projectionSvgs(embeddings, labels, { title: 'toy', labels: ['a', 'b', 'c', 'd'], colorDomain: [-1, 1] });
     // marks are drawn neutral-first; put them back in input order by their hover text
     const inOrder = (svg: string) => {
       const marks = findAll(parseXml(svg), 'circle', 'point');
@@ -170,7 +197,7 @@ describe('projectionSvgs', () => {
     // same projection in both pictures: PC1 separates the first two points
     expect(Math.sign(Number(v[0]?.attrs['cx']) - Number(v[1]?.attrs['cx']))).not.toBe(0);
     expect(out.pca.projected).toHaveLength(4);
-    expect(out.valence).toContain('toy: PCA of embeddings, coloured by valence');
+    expect(out.valence).toContain('toy · colour: valence');
     expect(out.valence).toMatch(/PC1 \(\d+\.\d %/);
   });
 
@@ -190,7 +217,7 @@ describe('trainingCurvesSvg', () => {
     const root = parseXml(trainingCurvesSvg(records, { title: 'run' }));
     expect(findAll(root, 'g', 'legend-item').map((g) => g.children[1]?.text)).toEqual(['loss', 'lr', 'devR']);
     expect(findAll(root, 'polyline', 'line')).toHaveLength(2); // devR has only isolated points
-    expect(findAll(root, 'circle', 'line-point')).toHaveLength(2);
+    expect(findAll(root, 'g', 'line-point')).toHaveLength(2);
     expect(findAll(root, 'text', 'x-label')[0]?.text).toBe('step');
     const only = parseXml(trainingCurvesSvg(records, { keys: ['loss'] }));
     expect(findAll(only, 'polyline', 'line')[0]?.attrs['points']?.split(' ')).toHaveLength(4);

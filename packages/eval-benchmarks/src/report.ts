@@ -1,6 +1,6 @@
 import { CarlError } from '@carl/core';
 import type { EvaluationReport } from './evaluate';
-import { barChartSvg } from './svg';
+import { barChartSvg, dotChartSvg, panelGridSvg, seriesStyles, type SeriesStyle } from './svg';
 import { meanStd, pairedTest, type PairedTestMethod } from './stats';
 import type { TaskResult } from './tasks';
 
@@ -297,5 +297,58 @@ export function taskBarChartSvg(reports: EvaluationReport | readonly EvaluationR
         return s.n > 1 ? s.std : Number.NaN;
       }),
     })),
+  });
+}
+
+/** Options of {@link taskPanelsSvg}. */
+export interface TaskPanelsOptions {
+  /** Style per model; give the same map to every figure. Default: {@link seriesStyles} of the models in report order. */
+  readonly styles?: ReadonlyMap<string, SeriesStyle>;
+  /** Which class metric to show. Default `accuracy`. */
+  readonly classMetric?: 'accuracy' | 'macroF1';
+  readonly title?: string;
+  /** Panels per row. Default 4. */
+  readonly columns?: number;
+}
+
+/**
+ * Small multiples of the headline scores: one panel per task and metric, each with its own y range
+ * (fitted to the data, not to 0, so the differences that matter are visible) and the metric named on
+ * its axis; one marker per model with ± std over runs; one shared legend. Alignment and uniformity are
+ * included with their "lower is better" noted.
+ *
+ * @example
+ * ```ts
+ * fs.writeFileSync('tasks.svg', taskPanelsSvg(allReports, { styles: seriesStyles(['none', 'simcse', 'carl']) }));
+ * ```
+ */
+export function taskPanelsSvg(reports: EvaluationReport | readonly EvaluationReport[], options: TaskPanelsOptions = {}): string {
+  const agg = aggregateReports(reports, 'headline');
+  const classMetric = options.classMetric ?? 'accuracy';
+  const columns = agg.columns.filter((c) => c.metric.includes('.') || c.metric === classMetric || !c.higherIsBetter);
+  if (columns.length === 0) throw new CarlError('INVALID_ARGUMENT', 'no task in the reports', { field: 'reports' });
+  const styles = options.styles ?? seriesStyles(agg.rows.map((r) => r.model));
+  const fallback = seriesStyles(agg.rows.map((r) => r.model));
+  // A model missing from the given map falls back to its position, so a partial map never drops a series.
+  const styleOf = (model: string): SeriesStyle => styles.get(model) ?? (fallback.get(model) as SeriesStyle);
+  const metricName = (c: MetricColumn): string => {
+    if (c.metric.includes('.')) return `Pearson r, ${c.metric.split('.')[0]}`;
+    return { accuracy: 'accuracy', macroF1: 'macro-F1', alignment: 'alignment (lower is better)', uniformity: 'uniformity (lower is better)' }[c.metric] ?? c.metric;
+  };
+  const panels = columns.map((c) =>
+    dotChartSvg({
+      title: c.metric.includes('.') ? `${c.task} · ${c.metric.split('.')[0]}` : c.higherIsBetter ? c.task : `${c.task} · ${c.metric}`,
+      yLabel: metricName(c),
+      itemLabels: false,
+      items: agg.rows.map((r) => {
+        const cell = r.cells[`${c.task}/${c.metric}`] as MetricSummary;
+        return { name: r.model, value: cell.mean, ...(cell.n > 1 ? { error: cell.std } : {}), style: styleOf(r.model) };
+      }),
+    }),
+  );
+  return panelGridSvg(panels, {
+    title: options.title ?? 'Scores per task (mean ± std over runs; each panel on its own scale)',
+    columns: options.columns ?? 4,
+    legend: agg.rows.map((r) => ({ name: r.model, style: styleOf(r.model) })),
   });
 }

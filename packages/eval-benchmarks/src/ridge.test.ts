@@ -1,6 +1,7 @@
 import { isCarlError, Random } from '@carl/core';
 import { assignFolds, splitByFold } from './folds';
-import { fitRidge } from './ridge';
+import { fitRidge, sparseRidgeSolve } from './ridge';
+import { toSparse } from './__fixtures__/sparse';
 
 /** Solves A·x = b by Gauss–Jordan elimination with partial pivoting (independent of the Cholesky path). */
 function gaussSolve(a: number[][], b: number[]): number[] {
@@ -156,5 +157,45 @@ describe('assignFolds', () => {
 
   it('refuses more folds than items', () => {
     expect(() => assignFolds(3, 5)).toThrow(/3 items/);
+  });
+});
+
+describe('fitRidge on sparse rows', () => {
+  /** Independent reference: centred normal equations (XcᵀXc + αI)w = Xcᵀ(y − ȳ) by Gauss–Jordan, b = ȳ − μ·w. */
+  function reference(x: number[][], y: number[], alpha: number): { w: number[]; b: number } {
+    const n = x.length;
+    const d = (x[0] as number[]).length;
+    const mu = Array.from({ length: d }, (_, j) => x.reduce((s, r) => s + (r[j] as number), 0) / n);
+    const ybar = y.reduce((s, v) => s + v, 0) / n;
+    const a = Array.from({ length: d }, (_, j) => [
+      ...Array.from({ length: d }, (_, k) => x.reduce((s, r) => s + ((r[j] as number) - (mu[j] as number)) * ((r[k] as number) - (mu[k] as number)), 0) + (j === k ? alpha : 0)),
+      x.reduce((s, r, i) => s + ((r[j] as number) - (mu[j] as number)) * ((y[i] as number) - ybar), 0),
+    ]);
+    for (let c = 0; c < d; c++) {
+      for (let r = 0; r < d; r++) {
+        if (r === c) continue;
+        const f = ((a[r] as number[])[c] as number) / ((a[c] as number[])[c] as number);
+        for (let k = c; k <= d; k++) (a[r] as number[])[k] = ((a[r] as number[])[k] as number) - f * ((a[c] as number[])[k] as number);
+      }
+    }
+    const w = a.map((row, j) => (row[d] as number) / (row[j] as number));
+    return { w, b: ybar - w.reduce((s, v, j) => s + v * (mu[j] as number), 0) };
+  }
+
+  it('solves the centred ridge problem like the normal equations, for a single α and through the CV path', () => {
+    const rng = new Random(13);
+    const x = Array.from({ length: 40 }, () => Array.from({ length: 7 }, () => (rng.float() < 0.6 ? 0 : rng.float())));
+    const y = x.map((r) => 2 * (r[0] as number) - (r[4] as number) + 0.1 * rng.normal());
+    const ref = reference(x, y, 0.5);
+    const solved = sparseRidgeSolve(toSparse(x), Float64Array.from(y), 0.5);
+    ref.w.forEach((v, j) => expect(solved.w[j]).toBeCloseTo(v, 8));
+    expect(solved.b).toBeCloseTo(ref.b, 8);
+    const probe = fitRidge(toSparse(x), y.map((v) => [v, -v]), { alphas: [0.01, 0.5, 100], folds: 4, seed: 1 });
+    const refChosen = reference(x, y, probe.alpha[0] as number);
+    expect(probe.intercept[0]).toBeCloseTo(refChosen.b, 7);
+    expect(probe.alpha[1]).toBe(probe.alpha[0]); // −y has the same CV errors
+    const [pred] = probe.predict(toSparse([x[0] as number[]]));
+    expect((pred as number[])[0]).toBeCloseTo(refChosen.b + refChosen.w.reduce((s, v, j) => s + v * ((x[0] as number[])[j] as number), 0), 7);
+    expect(() => probe.predict([[1, 2, 3, 4, 5, 6, 7]])).toThrow(/sparse/);
   });
 });

@@ -1,6 +1,6 @@
 import { isCarlError } from '@carl/core';
 import { accuracy, pearson } from './metrics';
-import { logGamma, meanStd, pairedBootstrap, pairedTest, quantileSorted, regularizedIncompleteBeta, studentTwoSidedP } from './stats';
+import { bootstrapMean, holm, logGamma, meanStd, pairedBootstrap, pairedTest, quantileSorted, regularizedIncompleteBeta, studentTwoSidedP } from './stats';
 
 describe('meanStd', () => {
   it('uses the n − 1 denominator', () => {
@@ -146,5 +146,45 @@ describe('quantileSorted', () => {
     expect(quantileSorted([1, 2, 3, 4], 0.5)).toBe(2.5);
     expect(quantileSorted([1, 2, 3, 4], 0.25)).toBeCloseTo(1.75, 12);
     expect(quantileSorted([5], 0.9)).toBe(5);
+  });
+});
+
+describe('holm', () => {
+  it('adjusts a known p-vector by hand (step-down, monotone, in input order)', () => {
+    // sorted: 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 = 0.04 → raised to 0.06 (monotone)
+    const adjusted = holm([0.01, 0.04, 0.03, 0.005]);
+    [0.03, 0.06, 0.06, 0.02].forEach((v, i) => expect(adjusted[i]).toBeCloseTo(v, 12));
+  });
+
+  it('caps at 1, keeps NaN out of the family and rejects values outside [0, 1]', () => {
+    const adjusted = holm([0.5, Number.NaN, 0.4]);
+    expect(adjusted[0]).toBeCloseTo(0.8, 12); // m = 2: 0.4·2 = 0.8, then max(0.8, 0.5·1)
+    expect(adjusted[1]).toBeNaN();
+    expect(adjusted[2]).toBeCloseTo(0.8, 12);
+    expect(holm([0.9, 0.6])).toEqual([1, 1]);
+    expect(() => holm([1.2])).toThrow(/\[0, 1\]/);
+  });
+});
+
+describe('bootstrapMean', () => {
+  it('matches the exact bootstrap distribution of two values: means 0, ½, 1 with mass ¼, ½, ¼', () => {
+    const r = bootstrapMean([0, 1], { resamples: 20_000, seed: 3 });
+    expect(r.mean).toBe(0.5);
+    expect(r.interval).toEqual([0, 1]);
+    // a 40 % interval sits inside the central mass at ½
+    expect(bootstrapMean([0, 1], { resamples: 20_000, seed: 3, confidence: 0.4 }).interval).toEqual([0.5, 0.5]);
+  });
+
+  it('matches the exact distribution of [0, 0, 3]: P(mean ≤ 2) = 26/27, so the 90 % interval is [0, 2] and the 95 % one [0, 3]', () => {
+    expect(bootstrapMean([0, 0, 3], { resamples: 40_000, seed: 5, confidence: 0.9 }).interval).toEqual([0, 2]);
+    expect(bootstrapMean([0, 0, 3], { resamples: 40_000, seed: 5 }).interval).toEqual([0, 3]);
+  });
+
+  it('is deterministic for a seed, degenerate for constant values, and checks its input', () => {
+    const values = [0.012, -0.004, 0.02, 0.007, 0.001];
+    expect(bootstrapMean(values, { seed: 1 })).toEqual(bootstrapMean(values, { seed: 1 }));
+    expect(bootstrapMean([0.3, 0.3, 0.3]).interval).toEqual([0.3, 0.3]);
+    expect(() => bootstrapMean([])).toThrow();
+    expect(() => bootstrapMean([1, Number.NaN])).toThrow();
   });
 });

@@ -1,6 +1,6 @@
 import { isCarlError } from '@carl/core';
 import { findAll, parseXml } from './__fixtures__/xml';
-import { barChartSvg, divergingColor, escapeXml, lineChartSvg, niceTicks, scatterSvg } from './svg';
+import { barChartSvg, divergingColor, dotChartSvg, escapeXml, lineChartSvg, niceTicks, panelGridSvg, scatterSvg, seriesStyles, SERIES_COLORS } from './svg';
 
 const num = (v: string | undefined): number => Number(v);
 
@@ -81,7 +81,7 @@ describe('lineChartSvg', () => {
     expect(lines).toHaveLength(2); // train, and dev after its gap; dev's first point stands alone
     expect(lines[0]?.attrs['points']?.split(' ')).toHaveLength(4);
     expect(lines[1]?.attrs['points']?.split(' ')).toHaveLength(2);
-    expect(findAll(root, 'circle', 'line-point')).toHaveLength(1);
+    expect(findAll(root, 'g', 'line-point')).toHaveLength(1);
     expect(findAll(root, 'g', 'legend-item').map((g) => g.children[1]?.text)).toEqual(['train', 'dev']);
     expect(findAll(root, 'text', 'x-label')[0]?.text).toBe('step');
   });
@@ -181,5 +181,45 @@ describe('helpers', () => {
 
   it('escapeXml escapes markup and drops characters XML forbids', () => {
     expect(escapeXml(`a<b>&"c'\u0001`)).toBe('a&lt;b&gt;&amp;&quot;c&apos;');
+  });
+});
+
+describe('series styles, dot panels and grids', () => {
+  it('gives 14 names 14 different colour+marker pairs and keeps a name’s style whatever else is drawn', () => {
+    const names = Array.from({ length: 14 }, (_, i) => `method-${i}`);
+    const styles = seriesStyles(names);
+    expect(new Set([...styles.values()].map((s) => s.color)).size).toBe(14);
+    expect(new Set([...styles.values()].map((s) => `${s.color}/${s.marker}`)).size).toBe(14);
+    expect(SERIES_COLORS).not.toContain('#F0E442'); // too light on white
+    const a = lineChartSvg({ series: [{ name: 'method-3', y: [1, 2], style: styles.get('method-3') }] });
+    const b = lineChartSvg({ series: [{ name: 'method-0', y: [1, 2], style: styles.get('method-0') }, { name: 'method-3', y: [2, 1], style: styles.get('method-3') }] });
+    const colorOf = (svg: string, name: string): string | undefined => findAll(parseXml(svg), 'polyline', 'line').find((l) => l.children.some((c) => c.text === name))?.attrs['stroke'];
+    expect(colorOf(a, 'method-3')).toBe(styles.get('method-3')?.color);
+    expect(colorOf(b, 'method-3')).toBe(styles.get('method-3')?.color);
+  });
+
+  it('fits a dot panel’s y axis to the data (not to 0) and names the metric', () => {
+    const svg = dotChartSvg({ title: 'sst2', yLabel: 'accuracy', items: [{ name: 'a', value: 0.61, error: 0.01 }, { name: 'b', value: 0.66 }] });
+    const root = parseXml(svg);
+    const ticks = findAll(root, 'text').map((t) => Number(t.text)).filter((v) => Number.isFinite(v) && v > 0 && v < 1);
+    expect(Math.min(...ticks)).toBeGreaterThan(0.55); // the axis starts near the data, far above 0
+    expect(findAll(root, 'text', 'y-label')[0]?.text).toBe('accuracy');
+    expect(findAll(root, 'path', 'error-bar')).toHaveLength(1);
+  });
+
+  it('nests panels as positioned <svg> elements with a shared legend, as one well-formed document', () => {
+    const p = dotChartSvg({ items: [{ name: 'a', value: 1 }], width: 200, height: 150 });
+    const grid = parseXml(panelGridSvg([p, p, p], { columns: 2, title: 'grid', legend: [{ name: 'a', style: seriesStyles(['a']).get('a')! }] }));
+    const nested = grid.children.filter((c) => c.name === 'svg');
+    expect(nested.map((n) => [n.attrs['x'], n.attrs['y']])).toEqual([['0', '36'], ['200', '36'], ['0', '186']]);
+    expect(grid.attrs['width']).toBe('400');
+    expect(findAll(grid, 'g', 'legend-item')).toHaveLength(1);
+  });
+
+  it('shrinks a long title to fit the width', () => {
+    const svg = lineChartSvg({ title: 'x'.repeat(60), width: 400, series: [{ name: 's', y: [1, 2] }] });
+    const size = Number(findAll(parseXml(svg), 'text', 'title')[0]?.attrs['font-size']);
+    expect(size).toBeLessThan(15);
+    expect(size * 0.6 * 60).toBeLessThanOrEqual(400);
   });
 });

@@ -8,6 +8,67 @@ import { CarlError } from '@carl/core';
 /** Okabe–Ito palette: eight colours that stay distinct for the common colour-vision deficiencies. */
 export const CATEGORICAL_COLORS: readonly string[] = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
 
+/**
+ * Series colours for many methods: Okabe–Ito without its yellow (too light on white), then Paul Tol's
+ * muted and dark colours. Paired with {@link SERIES_MARKERS} so that colour and shape together stay
+ * distinct for 14 series (and for readers who cannot tell some of the colours apart).
+ */
+export const SERIES_COLORS: readonly string[] = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#000000', '#882255', '#44AA99', '#999933', '#AA4499', '#661100', '#6699CC', '#888888'];
+
+/** Marker shapes cycled with {@link SERIES_COLORS}. */
+export const SERIES_MARKERS: readonly MarkerShape[] = ['circle', 'square', 'triangle', 'diamond', 'triangle-down', 'cross', 'star'];
+
+/** A marker shape of {@link SERIES_MARKERS}. */
+export type MarkerShape = 'circle' | 'square' | 'triangle' | 'diamond' | 'triangle-down' | 'cross' | 'star';
+
+/** Colour and marker of one series (method), the same in every figure. */
+export interface SeriesStyle {
+  readonly color: string;
+  readonly marker: MarkerShape;
+}
+
+/**
+ * A fixed style per name, in the order given: pass the full list of methods once and hand the map to
+ * every chart, so a method keeps its colour and marker across figures even when some are missing.
+ *
+ * @example
+ * ```ts
+ * const styles = seriesStyles(['none', 'simcse', 'carl']);
+ * styles.get('carl'); // { color: '#009E73', marker: 'triangle' }
+ * ```
+ */
+export function seriesStyles(names: readonly string[]): Map<string, SeriesStyle> {
+  return new Map(names.map((name, i) => [name, { color: SERIES_COLORS[i % SERIES_COLORS.length] as string, marker: SERIES_MARKERS[i % SERIES_MARKERS.length] as MarkerShape }]));
+}
+
+/** SVG for one marker centred at (cx, cy) with "radius" r. */
+export function markerSvg(shape: MarkerShape, cx: number, cy: number, r: number, color: string, extra = ''): string {
+  const pts = (list: readonly (readonly [number, number])[]): string => list.map(([x, y]) => `${fmt(cx + x * r)},${fmt(cy + y * r)}`).join(' ');
+  const style = `fill="${color}" stroke="#222" stroke-width="0.6"${extra}`;
+  switch (shape) {
+    case 'circle':
+      return `<circle class="marker" cx="${fmt(cx)}" cy="${fmt(cy)}" r="${fmt(r)}" ${style}/>`;
+    case 'square':
+      return `<rect class="marker" x="${fmt(cx - r * 0.9)}" y="${fmt(cy - r * 0.9)}" width="${fmt(1.8 * r)}" height="${fmt(1.8 * r)}" ${style}/>`;
+    case 'triangle':
+      return `<polygon class="marker" points="${pts([[0, -1.2], [1.1, 0.8], [-1.1, 0.8]])}" ${style}/>`;
+    case 'triangle-down':
+      return `<polygon class="marker" points="${pts([[0, 1.2], [1.1, -0.8], [-1.1, -0.8]])}" ${style}/>`;
+    case 'diamond':
+      return `<polygon class="marker" points="${pts([[0, -1.3], [1.1, 0], [0, 1.3], [-1.1, 0]])}" ${style}/>`;
+    case 'cross':
+      return `<polygon class="marker" points="${pts([[-0.35, -1.1], [0.35, -1.1], [0.35, -0.35], [1.1, -0.35], [1.1, 0.35], [0.35, 0.35], [0.35, 1.1], [-0.35, 1.1], [-0.35, 0.35], [-1.1, 0.35], [-1.1, -0.35], [-0.35, -0.35]])}" ${style}/>`;
+    case 'star': {
+      const star = Array.from({ length: 10 }, (_, i) => {
+        const a = -Math.PI / 2 + (i * Math.PI) / 5;
+        const rr = i % 2 === 0 ? 1.3 : 0.55;
+        return [rr * Math.cos(a), rr * Math.sin(a)] as const;
+      });
+      return `<polygon class="marker" points="${pts(star)}" ${style}/>`;
+    }
+  }
+}
+
 /** Endpoints of the diverging scale used for valence and arousal (Moreland's cool-warm: blue → grey → red). */
 export const DIVERGING_COLORS: readonly [string, string, string] = ['#3b4cc0', '#dddddd', '#b40426'];
 
@@ -88,6 +149,8 @@ export interface LineSeries {
   readonly y: readonly number[];
   /** x values (default 0, 1, 2, …). */
   readonly x?: readonly number[];
+  /** Colour and marker (default: by position in {@link SERIES_COLORS} / {@link SERIES_MARKERS}). */
+  readonly style?: SeriesStyle;
 }
 
 /** Options of {@link lineChartSvg}. */
@@ -117,12 +180,14 @@ export function lineChartSvg(options: LineChartOptions): string {
   if (finite.length === 0) throw new CarlError('INVALID_ARGUMENT', 'no finite point to draw', { field: 'series' });
   const width = options.width ?? 640;
   const height = options.height ?? 400;
-  const frame = { left: 64, right: width - 150, top: options.title === undefined ? 16 : 40, bottom: height - 48 };
+  const styles = options.series.map((s, si) => s.style ?? defaultStyle(si));
+  const frame = { left: 64, right: width - legendWidth(options.series.map((s) => s.name)), top: options.title === undefined ? 16 : 40, bottom: height - 48 };
   const xScale = linearScale(extent(finite.map((p) => p[0])), [frame.left, frame.right]);
   const yScale = linearScale(paddedExtent(finite.map((p) => p[1])), [frame.bottom, frame.top]);
   const parts = [axes(frame, xScale, yScale, options, options.logY === true)];
   prepared.forEach((s, si) => {
-    const color = CATEGORICAL_COLORS[si % CATEGORICAL_COLORS.length] as string;
+    const style = styles[si] as SeriesStyle;
+    const color = style.color;
     // Split at non-finite values so a missing evaluation shows as a gap rather than a false line.
     const segments: string[][] = [[]];
     for (const [a, b] of s.pts) {
@@ -131,14 +196,20 @@ export function lineChartSvg(options: LineChartOptions): string {
     }
     for (const seg of segments.filter((g) => g.length > 0)) {
       if (seg.length === 1) {
-        const [cx, cy] = (seg[0] as string).split(',');
-        parts.push(`<circle class="line-point" cx="${cx}" cy="${cy}" r="2.5" fill="${color}"><title>${escapeXml(s.name)}</title></circle>`);
+        const [cx, cy] = (seg[0] as string).split(',').map(Number) as [number, number];
+        parts.push(`<g class="line-point"><title>${escapeXml(s.name)}</title>${markerSvg(style.marker, cx, cy, 3.5, color)}</g>`);
       } else {
         parts.push(`<polyline class="line" points="${seg.join(' ')}" fill="none" stroke="${color}" stroke-width="2"><title>${escapeXml(s.name)}</title></polyline>`);
+        // A few markers along the line, so series stay apart where colours are hard to tell apart.
+        const every = Math.max(1, Math.floor(seg.length / 6));
+        for (let i = 0; i < seg.length; i += every) {
+          const [mx, my] = (seg[i] as string).split(',').map(Number) as [number, number];
+          parts.push(markerSvg(style.marker, mx, my, 3.5, color));
+        }
       }
     }
   });
-  parts.push(legend(frame.right + 16, frame.top, options.series.map((s) => s.name)));
+  parts.push(legend(frame.right + 16, frame.top, options.series.map((s) => s.name), styles));
   return document(width, height, options.title, parts);
 }
 
@@ -149,6 +220,8 @@ export interface BarSeries {
   readonly values: readonly number[];
   /** Half-length of each error bar (e.g. the std over seeds); `NaN`/absent draws none. */
   readonly errors?: readonly number[];
+  /** Colour (default: by position in {@link SERIES_COLORS}). */
+  readonly style?: SeriesStyle;
 }
 
 /** Options of {@link barChartSvg}. */
@@ -184,7 +257,7 @@ export function barChartSvg(options: BarChartOptions): string {
   const width = options.width ?? Math.max(480, 120 + categories.length * (24 + series.length * 18) + 150);
   const longest = Math.max(...categories.map((c) => c.length));
   const height = options.height ?? 400 + Math.min(120, Math.max(0, longest - 12) * 3);
-  const frame = { left: 64, right: width - 150, top: options.title === undefined ? 16 : 40, bottom: height - 24 - Math.min(140, longest * 3.5) };
+  const frame = { left: 64, right: width - legendWidth(series.map((s) => s.name)), top: options.title === undefined ? 16 : 40, bottom: height - 24 - Math.min(140, longest * 3.5) };
   const tops: number[] = [0];
   series.forEach((s) =>
     s.values.forEach((v, i) => {
@@ -217,7 +290,7 @@ export function barChartSvg(options: BarChartOptions): string {
       if (!Number.isFinite(v)) return;
       const x = center - (barWidth * series.length) / 2 + si * barWidth;
       const y1 = yScale(clamp(v, yScale.domain));
-      const color = CATEGORICAL_COLORS[si % CATEGORICAL_COLORS.length] as string;
+      const color = (s.style ?? defaultStyle(si)).color;
       const e = s.errors?.[ci];
       const hover = `${s.name} · ${cat}: ${fmt(v, 4)}${e !== undefined && Number.isFinite(e) ? ` ± ${fmt(e, 4)}` : ''}`;
       parts.push(
@@ -233,7 +306,112 @@ export function barChartSvg(options: BarChartOptions): string {
       }
     });
   });
-  parts.push(legend(frame.right + 16, frame.top, series.map((s) => s.name)));
+  parts.push(legend(frame.right + 16, frame.top, series.map((s) => s.name), series.map((s, si) => s.style ?? defaultStyle(si)), 'square'));
+  return document(width, height, options.title, parts);
+}
+
+/** Options of {@link dotChartSvg}. */
+export interface DotChartOptions extends ChartOptions {
+  /** One dot per item (e.g. per method), left to right. */
+  readonly items: readonly { readonly name: string; readonly value: number; readonly error?: number; readonly style?: SeriesStyle }[];
+  /** Draw the item names under the axis (default true; off when a shared legend names them). */
+  readonly itemLabels?: boolean;
+}
+
+/**
+ * One value per item as a marker with an error bar, the y axis fitted to the data (not to 0), so the
+ * differences between methods are visible: one panel of {@link panelGridSvg}'s small multiples.
+ *
+ * @example
+ * ```ts
+ * dotChartSvg({ title: 'sst2', yLabel: 'accuracy', items: [{ name: 'simcse', value: 0.66, error: 0.01 }, { name: 'carl', value: 0.68 }] });
+ * ```
+ */
+export function dotChartSvg(options: DotChartOptions): string {
+  const { items } = options;
+  if (items.length === 0) throw new CarlError('INVALID_ARGUMENT', 'needs at least one item', { field: 'items' });
+  const width = options.width ?? 320;
+  const height = options.height ?? 240;
+  const labels = options.itemLabels ?? true;
+  const longest = labels ? Math.max(...items.map((i) => i.name.length)) : 0;
+  const frame = { left: 62, right: width - 12, top: options.title === undefined ? 16 : 36, bottom: height - 16 - (labels ? Math.min(110, longest * 5.2) : 6) };
+  const spans: number[] = [];
+  for (const it of items) {
+    if (!Number.isFinite(it.value)) continue;
+    const e = it.error !== undefined && Number.isFinite(it.error) ? Math.abs(it.error) : 0;
+    spans.push(it.value - e, it.value + e);
+  }
+  const yScale = linearScale(spans.length === 0 ? [0, 1] : paddedExtent(spans, 0.12), [frame.bottom, frame.top]);
+  const band = (frame.right - frame.left) / items.length;
+  const parts: string[] = [yAxis(frame, yScale, options.yLabel)];
+  parts.push(`<rect class="frame" x="${fmt(frame.left)}" y="${fmt(frame.top)}" width="${fmt(frame.right - frame.left)}" height="${fmt(frame.bottom - frame.top)}" fill="none" stroke="#999"/>`);
+  items.forEach((it, i) => {
+    const cx = frame.left + band * (i + 0.5);
+    const style = it.style ?? defaultStyle(i);
+    if (labels) {
+      const y = frame.bottom + 10;
+      parts.push(`<text class="category" x="${fmt(cx)}" y="${fmt(y)}" text-anchor="end" font-size="10" transform="rotate(-45 ${fmt(cx)} ${fmt(y)})">${escapeXml(it.name)}</text>`);
+    }
+    if (!Number.isFinite(it.value)) return;
+    const e = it.error;
+    if (e !== undefined && Number.isFinite(e) && e !== 0) {
+      const hi = yScale(it.value + Math.abs(e));
+      const lo = yScale(it.value - Math.abs(e));
+      parts.push(`<path class="error-bar" d="M${fmt(cx)},${fmt(lo)}V${fmt(hi)}M${fmt(cx - 3)},${fmt(lo)}H${fmt(cx + 3)}M${fmt(cx - 3)},${fmt(hi)}H${fmt(cx + 3)}" stroke="${style.color}" stroke-width="1.2" fill="none" data-error="${fmt(Math.abs(e), 4)}"/>`);
+    }
+    const hover = `${it.name}: ${fmt(it.value, 4)}${e !== undefined && Number.isFinite(e) ? ` ± ${fmt(e, 4)}` : ''}`;
+    parts.push(`<g class="point" data-value="${fmt(it.value, 4)}"><title>${escapeXml(hover)}</title>${markerSvg(style.marker, cx, yScale(it.value), 4.5, style.color)}</g>`);
+  });
+  return document(width, height, options.title, parts);
+}
+
+/** Options of {@link panelGridSvg}. */
+export interface PanelGridOptions {
+  readonly title?: string;
+  /** Panels per row. Default 3. */
+  readonly columns?: number;
+  /** A legend under the grid (names with their styles), shared by all panels. */
+  readonly legend?: readonly { readonly name: string; readonly style: SeriesStyle }[];
+}
+
+/**
+ * Small multiples: standalone SVG documents (from this module's charts) laid out in a grid as nested
+ * `<svg>` elements, each keeping its own axes and scale, with one shared legend below.
+ *
+ * @example
+ * ```ts
+ * panelGridSvg([dotChartSvg(a), dotChartSvg(b)], { columns: 2, title: 'Scores per task' });
+ * ```
+ */
+export function panelGridSvg(panels: readonly string[], options: PanelGridOptions = {}): string {
+  if (panels.length === 0) throw new CarlError('INVALID_ARGUMENT', 'needs at least one panel', { field: 'panels' });
+  const columns = Math.max(1, Math.min(options.columns ?? 3, panels.length));
+  const sizes = panels.map((p) => {
+    const m = /<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(p);
+    return m === null ? [320, 240] : [Number(m[1]), Number(m[2])];
+  });
+  const cellW = Math.max(...sizes.map((s) => s[0] as number));
+  const cellH = Math.max(...sizes.map((s) => s[1] as number));
+  const rows = Math.ceil(panels.length / columns);
+  const top = options.title === undefined ? 0 : 36;
+  const width = columns * cellW;
+  const entries = options.legend ?? [];
+  const perRow = Math.max(1, Math.floor(width / (Math.max(0, ...entries.map((e) => e.name.length)) * 7 + 40)));
+  const legendHeight = entries.length === 0 ? 0 : 16 + Math.ceil(entries.length / perRow) * 20;
+  const height = top + rows * cellH + legendHeight;
+  const parts: string[] = [];
+  panels.forEach((p, i) => {
+    const body = p.replace(/^<\?xml[^>]*>\s*/, '');
+    const x = (i % columns) * cellW;
+    const y = top + Math.floor(i / columns) * cellH;
+    parts.push(body.replace(/^<svg /, `<svg x="${fmt(x)}" y="${fmt(y)}" `).trimEnd());
+  });
+  const colWidth = width / perRow;
+  entries.forEach((e, i) => {
+    const x = (i % perRow) * colWidth + 16;
+    const y = top + rows * cellH + 16 + Math.floor(i / perRow) * 20;
+    parts.push(`<g class="legend-item">${markerSvg(e.style.marker, x + 6, y + 6, 5, e.style.color)}<text x="${fmt(x + 16)}" y="${fmt(y + 10)}">${escapeXml(e.name)}</text></g>`);
+  });
   return document(width, height, options.title, parts);
 }
 
@@ -306,7 +484,9 @@ function hexToRgb(hex: string): number[] {
 function document(width: number, height: number, title: string | undefined, parts: readonly string[]): string {
   const head = `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif" font-size="12">`;
   const bg = `<rect class="background" x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`;
-  const heading = title === undefined ? '' : `<text class="title" x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="600">${escapeXml(title)}</text>`;
+  // Shrink a long title to the width (≈ 0.6 em per character) instead of letting it run off the edges.
+  const titleSize = title === undefined ? 15 : Math.max(9, Math.min(15, (width - 16) / (0.6 * [...title].length)));
+  const heading = title === undefined ? '' : `<text class="title" x="${width / 2}" y="24" text-anchor="middle" font-size="${fmt(titleSize, 1)}" font-weight="600">${escapeXml(title)}</text>`;
   return [head, title === undefined ? '' : `<title>${escapeXml(title)}</title>`, bg, heading, ...parts, '</svg>', ''].filter((p) => p !== '').join('\n') + '\n';
 }
 
@@ -348,12 +528,22 @@ function yLabel(frame: Frame, label: string): string {
   return `<text class="y-label" x="16" y="${fmt(cy)}" text-anchor="middle" transform="rotate(-90 16 ${fmt(cy)})">${escapeXml(label)}</text>`;
 }
 
-function legend(x: number, y: number, names: readonly string[]): string {
+function defaultStyle(i: number): SeriesStyle {
+  return { color: SERIES_COLORS[i % SERIES_COLORS.length] as string, marker: SERIES_MARKERS[i % SERIES_MARKERS.length] as MarkerShape };
+}
+
+/** Room for the legend right of the plot: the longest name at ≈ 7 px per character, so nothing is clipped. */
+function legendWidth(names: readonly string[]): number {
+  return Math.max(150, 40 + 7 * Math.max(0, ...names.map((n) => n.length)));
+}
+
+function legend(x: number, y: number, names: readonly string[], styles: readonly SeriesStyle[], kind: 'marker' | 'square' = 'marker'): string {
   return names
     .map((name, i) => {
-      const color = CATEGORICAL_COLORS[i % CATEGORICAL_COLORS.length] as string;
+      const style = styles[i] ?? defaultStyle(i);
       const top = y + i * 18;
-      return `<g class="legend-item"><rect x="${fmt(x)}" y="${fmt(top)}" width="12" height="12" fill="${color}"/><text x="${fmt(x + 18)}" y="${fmt(top + 10)}">${escapeXml(name)}</text></g>`;
+      const mark = kind === 'square' ? `<rect x="${fmt(x)}" y="${fmt(top)}" width="12" height="12" fill="${style.color}"/>` : markerSvg(style.marker, x + 6, top + 6, 5, style.color);
+      return `<g class="legend-item">${mark}<text x="${fmt(x + 18)}" y="${fmt(top + 10)}">${escapeXml(name)}</text></g>`;
     })
     .join('\n');
 }
@@ -364,12 +554,14 @@ function colorBar(x: number, top: number, bottom: number, domain: readonly [numb
     .map((t) => `<stop offset="${t}" stop-color="${divergingColor(domain[1] - t * (domain[1] - domain[0]), domain)}"/>`)
     .join('');
   const mid = (domain[0] + domain[1]) / 2;
+  // Two decimals are plenty for a colour key (a data-fitted domain would otherwise print 0.3452).
+  const keyLabel = (v: number): string => (Math.abs(domain[1] - domain[0]) < 20 ? String(Number(v.toFixed(2))) : tickLabel(v));
   return [
     `<defs><linearGradient id="${id}" x1="0" y1="0" x2="0" y2="1">${stops}</linearGradient></defs>`,
     `<rect class="colorbar" x="${fmt(x)}" y="${fmt(top)}" width="14" height="${fmt(bottom - top)}" fill="url(#${id})" stroke="#999"/>`,
-    `<text x="${fmt(x + 20)}" y="${fmt(top + 4)}" font-size="10">${tickLabel(domain[1])}</text>`,
-    `<text x="${fmt(x + 20)}" y="${fmt((top + bottom) / 2 + 3)}" font-size="10">${tickLabel(mid)}</text>`,
-    `<text x="${fmt(x + 20)}" y="${fmt(bottom)}" font-size="10">${tickLabel(domain[0])}</text>`,
+    `<text x="${fmt(x + 20)}" y="${fmt(top + 4)}" font-size="10">${keyLabel(domain[1])}</text>`,
+    `<text x="${fmt(x + 20)}" y="${fmt((top + bottom) / 2 + 3)}" font-size="10">${keyLabel(mid)}</text>`,
+    `<text x="${fmt(x + 20)}" y="${fmt(bottom)}" font-size="10">${keyLabel(domain[0])}</text>`,
     `<text class="colorbar-label" x="${fmt(x + 7)}" y="${fmt(top - 6)}" text-anchor="middle" font-size="11">${escapeXml(label)}</text>`,
   ].join('\n');
 }

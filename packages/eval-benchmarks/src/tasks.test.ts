@@ -1,8 +1,9 @@
-import { isCarlError, Random, type LabeledText } from '@carl/core';
+import { Random, type LabeledText } from '@carl/core';
+import { expectCarlError } from '@carl/core/testing';
 import { alignment, pearson, uniformity, accuracy, macroF1 } from './metrics';
 import { fitRidge } from './ridge';
 import { fitLogistic } from './logistic';
-import { runTask, type TaskRows, type TaskSpec } from './tasks';
+import { runTask, tfidfFeaturizer, type Featurizer, type TaskRows, type TaskSpec } from './tasks';
 import { evaluate } from './evaluate';
 import { cachedEmbedder } from './embed';
 
@@ -47,20 +48,6 @@ function classEmbedder(rows: readonly LabeledText[]): (texts: readonly string[])
 
 const spec = (over: Partial<TaskSpec> & Pick<TaskSpec, 'kind' | 'split'>, rows: TaskRows): TaskSpec => ({ name: 'toy', load: async () => rows, ...over });
 
-async function expectCarlError(promise: Promise<unknown>, code: string, field?: string): Promise<void> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (e) {
-    caught = e;
-  }
-  expect(isCarlError(caught)).toBe(true);
-  if (isCarlError(caught)) {
-    expect(caught.code).toBe(code);
-    if (field !== undefined) expect(caught.location.field).toBe(field);
-  }
-}
-
 describe('runTask: VA on an official split', () => {
   const train = vaRows(120, 'tr', 1);
   const test = vaRows(50, 'te', 2);
@@ -102,8 +89,8 @@ describe('runTask: VA on an official split', () => {
 
   it('fails loudly on rows without VA labels, or no test rows', async () => {
     const bad = spec({ kind: 'va', split: { type: 'official' } }, { train: [...train, { id: 'x', text: 'tr 1 0 0' }], test });
-    await expectCarlError(runTask(bad, vaEmbedder()), 'INVALID_DATA', 'va');
-    await expectCarlError(runTask(spec({ kind: 'va', split: { type: 'official' } }, { train }), vaEmbedder()), 'INVALID_DATA', 'split');
+    await expectCarlError(runTask(bad, vaEmbedder()), 'INVALID_DATA', { field: 'va' });
+    await expectCarlError(runTask(spec({ kind: 'va', split: { type: 'official' } }, { train }), vaEmbedder()), 'INVALID_DATA', { field: 'split' });
     await expectCarlError(runTask(spec({ kind: 'va', split: { type: 'official' } }, { train: [] }), vaEmbedder()), 'INVALID_DATA');
   });
 });
@@ -166,7 +153,7 @@ describe('runTask: k-fold and holdout', () => {
 
   it('rejects multi-label rows in a classification task', async () => {
     const rows = [...classRows(30, 1), { id: 'm', text: 'c 99 0', labels: ['joy', 'fear'] }];
-    await expectCarlError(runTask(spec({ kind: 'classification', split: { type: 'kfold', k: 3 } }, { train: rows }), classEmbedder(rows)), 'INVALID_DATA', 'labels');
+    await expectCarlError(runTask(spec({ kind: 'classification', split: { type: 'kfold', k: 3 } }, { train: rows }), classEmbedder(rows)), 'INVALID_DATA', { field: 'labels' });
   });
 });
 
@@ -195,22 +182,22 @@ describe('runTask: align-uniform', () => {
     await expectCarlError(
       runTask(spec({ kind: 'align-uniform', split: { type: 'official' }, threshold: 0.001 }, { train: [], test: rows }), (t) => t.map((x) => vec[x] as number[])),
       'INVALID_DATA',
-      'threshold',
+      { field: 'threshold' },
     );
   });
 });
 
 describe('runTask: bad specs and bad models', () => {
   it('names unknown built-in tasks and invalid specs', async () => {
-    await expectCarlError(runTask('emobank', vaEmbedder()), 'INVALID_ARGUMENT', 'tasks');
-    await expectCarlError(runTask(spec({ kind: 'va', split: { type: 'kfold', k: 1 } }, { train: [] }), vaEmbedder()), 'INVALID_CONFIG', 'toy.split.k');
-    await expectCarlError(runTask(spec({ kind: 'regression' as 'va', split: { type: 'official' } }, { train: [] }), vaEmbedder()), 'INVALID_ARGUMENT', 'toy.kind');
+    await expectCarlError(runTask('emobank', vaEmbedder()), 'INVALID_ARGUMENT', { field: 'tasks' });
+    await expectCarlError(runTask(spec({ kind: 'va', split: { type: 'kfold', k: 1 } }, { train: [] }), vaEmbedder()), 'INVALID_CONFIG', { field: 'toy.split.k' });
+    await expectCarlError(runTask(spec({ kind: 'regression' as 'va', split: { type: 'official' } }, { train: [] }), vaEmbedder()), 'INVALID_ARGUMENT', { field: 'toy.kind' });
   });
 
   it('reports an embedding function that returns the wrong count, width or NaN', async () => {
     const rows = vaRows(10, 'x', 1);
     const task = spec({ kind: 'va', split: { type: 'kfold', k: 2 } }, { train: rows });
-    await expectCarlError(runTask(task, (t) => t.slice(1).map(() => [1, 2])), 'SHAPE_MISMATCH', 'embed');
+    await expectCarlError(runTask(task, (t) => t.slice(1).map(() => [1, 2])), 'SHAPE_MISMATCH', { field: 'embed' });
     await expectCarlError(runTask(task, (t) => t.map((_, i) => (i === 3 ? [1] : [1, 2]))), 'SHAPE_MISMATCH');
     await expectCarlError(runTask(task, (t) => t.map((_, i) => (i === 2 ? [1, Number.NaN] : [1, 2]))), 'NUMERIC_INSTABILITY');
   });
@@ -248,8 +235,8 @@ describe('evaluate', () => {
   });
 
   it('rejects an empty task list and a missing embed function', async () => {
-    await expectCarlError(evaluate({ embed: vaEmbedder(), tasks: [] }), 'INVALID_ARGUMENT', 'tasks');
-    await expectCarlError(evaluate({ embed: undefined as unknown as () => number[][] }), 'INVALID_ARGUMENT', 'embed');
+    await expectCarlError(evaluate({ embed: vaEmbedder(), tasks: [] }), 'INVALID_ARGUMENT', { field: 'tasks' });
+    await expectCarlError(evaluate({ embed: undefined as unknown as () => number[][] }), 'INVALID_ARGUMENT', { field: 'embed' });
   });
 });
 
@@ -275,5 +262,42 @@ describe('probes used by tasks', () => {
   it('fitLogistic is exported for direct use with explicit labels', () => {
     const probe = fitLogistic([[0], [1], [2], [3]], ['a', 'a', 'b', 'b'], { l2: 0.1 });
     expect(probe.predict([[3]])).toEqual(['b']);
+  });
+});
+
+describe('featurizers (the TF-IDF row)', () => {
+  const words = { pos: ['great', 'lovely', 'superb'], neg: ['awful', 'dull', 'boring'] };
+  const rows = (n: number, prefix: string): LabeledText[] =>
+    Array.from({ length: n }, (_, i) => {
+      const label = i % 2 === 0 ? 'pos' : 'neg';
+      const w = words[label][i % 3] as string;
+      return { id: `${prefix}${i}`, text: `the ${w} film number ${prefix}${i}`, labels: [label] };
+    });
+
+  it('fits the featurizer on each fold’s training texts only and probes its sparse features', async () => {
+    const fitted: string[][] = [];
+    const tfidf = tfidfFeaturizer();
+    const spy: Featurizer = { ...tfidf, fit: (texts) => (fitted.push([...texts]), tfidf.fit(texts)) };
+    const train = rows(60, 'tr');
+    const test = rows(20, 'te');
+    const result = await runTask(spec({ kind: 'classification', split: { type: 'official' } }, { train, test }), undefined, { featurizer: spy, seed: 1 });
+    expect(result.kind).toBe('classification');
+    if (result.kind !== 'classification') return;
+    expect(result.metrics.accuracy).toBe(1); // the sentiment word decides the label
+    expect(fitted).toHaveLength(1);
+    expect(new Set(fitted[0])).toEqual(new Set(train.map((r) => r.text))); // no test text in the vocabulary fit
+    expect(result.probe.seconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('refits per fold in k-fold tasks, and reports alignment/uniformity as undefined', async () => {
+    let fits = 0;
+    const tfidf = tfidfFeaturizer();
+    const counting: Featurizer = { ...tfidf, fit: (texts) => (fits++, tfidf.fit(texts)) };
+    const result = await runTask(spec({ kind: 'classification', split: { type: 'kfold', k: 4 } }, { train: rows(40, 'k') }), undefined, { featurizer: counting, seed: 2 });
+    expect(fits).toBe(4);
+    expect(result.kind === 'classification' && result.metrics.accuracy).toBe(1);
+    const au = await runTask(spec({ kind: 'align-uniform', split: { type: 'official' } }, { train: [], test: vaRows(10, 'a', 1) }), undefined, { featurizer: tfidf });
+    expect(au.kind === 'align-uniform' && Number.isNaN(au.metrics.alignment)).toBe(true);
+    await expectCarlError(runTask(spec({ kind: 'classification', split: { type: 'official' } }, { train: rows(4, 'x'), test: rows(2, 'y') }), undefined), 'INVALID_ARGUMENT', { field: 'embed' });
   });
 });

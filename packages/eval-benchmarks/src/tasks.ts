@@ -8,6 +8,8 @@ import { fitLogistic, type LogisticOptions } from './logistic';
 import { accuracy, alignment, confusionMatrix, macroF1, mae, pearson, rmse, spearman, uniformity, type ConfusionMatrix } from './metrics';
 import { fitRidge, type RidgeOptions } from './ridge';
 import { meanStd } from './stats';
+import type { Features } from './sparse';
+import { fitTfidf, type TfidfOptions } from './tfidf';
 
 /** What a task measures. */
 export type TaskKind = 'va' | 'classification' | 'align-uniform';
@@ -119,7 +121,8 @@ export interface VATaskResult extends TaskResultBase {
   readonly std?: VAMetrics;
   readonly foldMetrics?: readonly VAMetrics[];
   /** The ridge penalty chosen for [valence, arousal], per fold. */
-  readonly probe: { readonly alpha: readonly (readonly number[])[] };
+  /** Chosen α per fold and target, and seconds spent fitting the probes (all folds, CV included). */
+  readonly probe: { readonly alpha: readonly (readonly number[])[]; readonly seconds?: number };
   readonly predictions?: Predictions<readonly [number, number]>;
 }
 
@@ -133,7 +136,8 @@ export interface ClassificationTaskResult extends TaskResultBase {
   /** Test-set confusion matrix (summed over folds), rows = true class, columns = predicted, in `labels` order. */
   readonly confusion: ConfusionMatrix<string>;
   /** The L2 strength chosen, per fold. */
-  readonly probe: { readonly l2: readonly number[] };
+  /** Chosen λ per fold, and seconds spent fitting the probes (all folds, CV included). */
+  readonly probe: { readonly l2: readonly number[]; readonly seconds?: number };
   readonly predictions?: Predictions<string>;
 }
 
@@ -166,6 +170,42 @@ export interface RunTaskOptions extends TaskContext {
   readonly onProgress?: (message: string) => void;
   /** Share one embedding cache across tasks (`evaluate` does this). */
   readonly cache?: CachedEmbedder;
+  /**
+   * Features fitted on each fold's training texts instead of a frozen embedding (e.g. {@link tfidfFeaturizer}):
+   * the probes then run on its output. Alignment/uniformity is not defined for it (reported as NaN).
+   */
+  readonly featurizer?: Featurizer;
+}
+
+/** A feature extractor that learns from the training texts of each fold (a bag of words) before the probe. */
+export interface Featurizer {
+  readonly name: string;
+  /** Fits on the training texts and returns the map from texts to feature rows. */
+  fit(trainTexts: readonly string[]): (texts: readonly string[]) => Features;
+  /** L2 grid for the logistic probe on these features (default {@link DEFAULT_LOGISTIC_L2}). */
+  readonly logisticL2?: readonly number[];
+}
+
+/**
+ * TF-IDF of word 1–2-grams (sublinear tf, l2-normalised, terms in ≥ 2 training texts) as a
+ * {@link Featurizer}: the bag-of-words row of a comparison, refitted on every fold's training texts.
+ * Its logistic grid reaches weaker penalties than the default one, because l2-normalised sparse rows
+ * have tiny per-feature variance.
+ *
+ * @example
+ * ```ts
+ * const report = await evaluate({ featurizer: tfidfFeaturizer(), model: 'tfidf', tasks: ['sst2'], seed: 1 });
+ * ```
+ */
+export function tfidfFeaturizer(options: TfidfOptions = {}): Featurizer {
+  return {
+    name: 'tfidf',
+    fit(trainTexts) {
+      const vectorizer = fitTfidf(trainTexts, options);
+      return (texts) => vectorizer.transform(texts);
+    },
+    logisticL2: [1e-6, 1e-5, 1e-4, 1e-3, 1e-2],
+  };
 }
 
 /**
@@ -179,11 +219,15 @@ export interface RunTaskOptions extends TaskContext {
  * if (result.kind === 'va') console.log(result.metrics.valence.pearson);
  * ```
  */
-export async function runTask(task: string | TaskSpec, embed: EmbedFunction, options: RunTaskOptions = {}): Promise<TaskResult> {
+export async function runTask(task: string | TaskSpec, embed: EmbedFunction | undefined, options: RunTaskOptions = {}): Promise<TaskResult> {
   const spec = typeof task === 'string' ? builtinTask(task) : validateSpec(task);
   const began = performance.now();
   const log = options.onProgress ?? (() => undefined);
-  const cache = options.cache ?? cachedEmbedder(embed, { batchSize: options.batchSize ?? 64 });
+  const featurizer = options.featurizer;
+  if (featurizer === undefined && embed === undefined && options.cache === undefined) {
+    throw new CarlError('INVALID_ARGUMENT', 'runTask needs an embed function or a featurizer', { field: 'embed' });
+  }
+  const cache = options.cache ?? cachedEmbedder(embed ?? (() => []), { batchSize: options.batchSize ?? 64 });
   log(`${spec.name}: loading`);
   const rows = await spec.load({
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
@@ -193,12 +237,32 @@ export async function runTask(task: string | TaskSpec, embed: EmbedFunction, opt
   const seed = options.seed ?? 0;
   const plan = planSplits(spec, rows, seed, options);
   const texts = [...new Set(plan.folds.flatMap((f) => [...f.train, ...f.test].map((r) => r.text)))];
-  log(`${spec.name}: embedding ${texts.length} texts`);
-  await cache.embed(texts);
+  if (featurizer === undefined) {
+    log(`${spec.name}: embedding ${texts.length} texts`);
+    await cache.embed(texts);
+  }
+  // With a featurizer, each fold's features come from a fit on that fold's training texts only.
+  let fitted: { fold: readonly LabeledText[]; map: (texts: readonly string[]) => Features } | undefined;
+  const featuresOf = async (items: readonly LabeledText[], fold: Fold): Promise<Features> => {
+    if (featurizer === undefined) return cache.embed(items.map((r) => r.text));
+    if (fitted?.fold !== fold.train) fitted = { fold: fold.train, map: featurizer.fit(fold.train.map((r) => r.text)) };
+    return fitted.map(items.map((r) => r.text));
+  };
   const vectors = async (items: readonly LabeledText[]): Promise<Float32Array[]> => cache.embed(items.map((r) => r.text));
   const seconds = (): number => (performance.now() - began) / 1000;
   const protocol = plan.protocol;
+  const probeBegan = { total: 0 };
+  const timed = <T>(fn: () => T): T => {
+    const t0 = performance.now();
+    const out = fn();
+    probeBegan.total += (performance.now() - t0) / 1000;
+    return out;
+  };
 
+  if (spec.kind === 'align-uniform' && featurizer !== undefined) {
+    const nan = Number.NaN;
+    return { task: spec.name, kind: 'align-uniform', metrics: { alignment: nan, uniformity: nan, positivePairs: 0, threshold: spec.threshold ?? DEFAULT_ALIGN_THRESHOLD, zeroVectors: 0 }, protocol, seconds: seconds() };
+  }
   if (spec.kind === 'align-uniform') {
     const test = (plan.folds[0] as Fold).test;
     const metrics = alignUniform(test, await vectors(test), spec.threshold ?? DEFAULT_ALIGN_THRESHOLD);
@@ -210,8 +274,10 @@ export async function runTask(task: string | TaskSpec, embed: EmbedFunction, opt
     const alphas: number[][] = [];
     const kept = { ids: [] as string[], truth: [] as (readonly [number, number])[], predicted: [] as (readonly [number, number])[] };
     for (const [f, fold] of plan.folds.entries()) {
-      const probe = fitRidge(await vectors(fold.train), fold.train.map(vaOf), { seed: seed + f, ...options.ridge });
-      const predicted = probe.predict(await vectors(fold.test));
+      const xTrain = await featuresOf(fold.train, fold);
+      const xTest = await featuresOf(fold.test, fold);
+      const probe = timed(() => fitRidge(xTrain, fold.train.map(vaOf), { seed: seed + f, ...options.ridge }));
+      const predicted = probe.predict(xTest);
       const truth = fold.test.map(vaOf);
       foldMetrics.push(vaMetrics(truth, predicted));
       alphas.push([...probe.alpha]);
@@ -230,7 +296,7 @@ export async function runTask(task: string | TaskSpec, embed: EmbedFunction, opt
       kind: 'va',
       metrics: mean,
       ...(plan.folds.length > 1 ? { std, foldMetrics } : {}),
-      probe: { alpha: alphas },
+      probe: { alpha: alphas, seconds: probeBegan.total },
       ...(options.keepPredictions === true ? { predictions: kept } : {}),
       protocol,
       seconds: seconds(),
@@ -245,8 +311,11 @@ export async function runTask(task: string | TaskSpec, embed: EmbedFunction, opt
   for (const [f, fold] of plan.folds.entries()) {
     const trainLabels = fold.train.map(classOf);
     const present = labels.filter((l) => trainLabels.includes(l));
-    const probe = fitLogistic(await vectors(fold.train), trainLabels, { seed: seed + f, ...options.logistic, labels: present });
-    const predicted = probe.predict(await vectors(fold.test));
+    const xTrain = await featuresOf(fold.train, fold);
+    const xTest = await featuresOf(fold.test, fold);
+    const grid = featurizer?.logisticL2 === undefined ? {} : { l2: featurizer.logisticL2 };
+    const probe = timed(() => fitLogistic(xTrain, trainLabels, { seed: seed + f, ...grid, ...options.logistic, labels: present }));
+    const predicted = probe.predict(xTest);
     const truth = fold.test.map(classOf);
     // macro-F1 over the task's declared classes, so a class the probe never predicts still counts (as 0).
     const scored = labels.filter((l) => truth.includes(l) || predicted.includes(l));
@@ -271,7 +340,7 @@ export async function runTask(task: string | TaskSpec, embed: EmbedFunction, opt
     ...(plan.folds.length > 1 ? { std: { accuracy: acc.std, macroF1: f1.std }, foldMetrics } : {}),
     labels,
     confusion: { labels, matrix: confusion },
-    probe: { l2: l2s },
+    probe: { l2: l2s, seconds: probeBegan.total },
     ...(options.keepPredictions === true ? { predictions: kept } : {}),
     protocol,
     seconds: seconds(),
