@@ -10,8 +10,8 @@
  */
 import { parseArgs } from 'node:util';
 import { initBackend, type VA } from '@carl/core';
-import { loadEmoBank } from '@carl/datasets';
-import { loadCarlModel, readTextFile, type CarlModel } from '@carl/trainer';
+import { loadEmoBank, readTextTable } from '@carl/datasets';
+import { loadCarlModel, type CarlModel } from '@carl/trainer';
 
 /** One search hit. */
 export interface Hit {
@@ -116,20 +116,28 @@ if (require.main === module) {
     console.error('Usage: npm start -- --model DIR [--corpus FILE] [--k 5] ("query sentence" | --valence=V --arousal=A)');
     process.exitCode = 2;
   } else {
-    searchByAffect({
-      model: values.model,
-      ...(values.corpus === undefined ? {} : { corpus: readTextFile(values.corpus).map((r) => r.text) }),
-      ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
-      ...(positionals.length > 0 ? { query: positionals.join(' ') } : { point: point as VA }),
-      ...(values.k === undefined ? {} : { k: Number(values.k) }),
-    }).then(
-      (hits) => {
-        for (const h of hits) console.log(`${h.score.toFixed(3)}  V ${h.va.valence.toFixed(2).padStart(5)} A ${h.va.arousal.toFixed(2).padStart(5)}  ${h.text}`);
-      },
-      (error: unknown) => {
-        console.error(error instanceof Error ? error.message : error);
-        process.exitCode = 1;
-      },
-    );
+    const model = values.model;
+    const corpusFile = values.corpus;
+    // The same strict reader as `carl embed`: a bad line is an error naming it.
+    const corpus = corpusFile === undefined ? Promise.resolve(undefined) : readTextTable(corpusFile).then(({ rows }) => rows.map((r) => r.text));
+    corpus
+      .then((texts) =>
+        searchByAffect({
+          model,
+          ...(texts === undefined ? {} : { corpus: texts }),
+          ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+          ...(positionals.length > 0 ? { query: positionals.join(' ') } : { point: point as VA }),
+          ...(values.k === undefined ? {} : { k: Number(values.k) }),
+        }),
+      )
+      .then(
+        (hits) => {
+          for (const h of hits) console.log(`${h.score.toFixed(3)}  V ${h.va.valence.toFixed(2).padStart(5)} A ${h.va.arousal.toFixed(2).padStart(5)}  ${h.text}`);
+        },
+        (error: unknown) => {
+          console.error(error instanceof Error ? error.message : error);
+          process.exitCode = 1;
+        },
+      );
   }
 }

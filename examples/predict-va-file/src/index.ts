@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fromUnitRange, initBackend } from '@carl/core';
-import { loadCarlModel, readTextFile } from '@carl/trainer';
+import { readTextTable } from '@carl/datasets';
+import { loadCarlModel } from '@carl/trainer';
 
 /** Options of {@link predictFile}. */
 export interface PredictFileOptions {
@@ -16,8 +17,10 @@ export interface PredictFileOptions {
   readonly input: string;
   /** Column or field holding the text (not needed for .txt). Default `text`. */
   readonly textColumn?: string;
-  /** Column or field copied to the output as `id`. */
+  /** Column or field copied to the output as `id`. Default: the `id` column when there is one, else the line number. */
   readonly idColumn?: string;
+  /** Skip invalid rows (empty text, duplicate id, bad bytes) instead of stopping at the first. Default false. */
+  readonly skipBadRows?: boolean;
   /** Output CSV. */
   readonly out: string;
   /** Report on [−1, 1] (`unit`, default) or on a 1–5 / 1–9 rating scale. */
@@ -37,9 +40,11 @@ export interface PredictFileOptions {
  */
 export async function predictFile(options: PredictFileOptions): Promise<number> {
   await initBackend();
-  const rows = readTextFile(options.input, {
+  // The same strict reader as `carl predict-va`: a bad row is an error naming its line, never a silent guess.
+  const { rows } = await readTextTable(options.input, {
     ...(options.textColumn === undefined ? {} : { textColumn: options.textColumn }),
     ...(options.idColumn === undefined ? {} : { idColumn: options.idColumn }),
+    skipBadRows: options.skipBadRows ?? false,
   });
   const model = await loadCarlModel(options.model);
   try {

@@ -16,7 +16,9 @@ describe('saliency heat map (smoke, tiny model)', () => {
       expect(real.length).toBeGreaterThan(3);
       expect(real.every((t) => Number.isFinite(t.attribution))).toBe(true);
     }
-    expect(fs.readFileSync(`${out}.html`, 'utf8')).toMatch(/^<!doctype html>.*<span/s);
+    const page = fs.readFileSync(`${out}.html`, 'utf8');
+    expect(page).toMatch(/^<!doctype html>.*<meta charset="utf-8">.*red raises it.*<span/s);
+    expect(page).toMatch(/arousal <b>[+−]\d\.\d{3}<\/b>/); // the predicted values beside each sentence
     expect(fs.readFileSync(`${out}.svg`, 'utf8')).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     model.cleanup();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { initBackend } from '@carl/core';
-import { renderSaliencyHtml, renderSaliencySvg, type SaliencyExplanation } from '@carl/saliency-perturbation';
+import { explanationPage, renderSaliencySvg, type SaliencyExplanation } from '@carl/saliency-perturbation';
 import { loadCarlModel } from '@carl/trainer';
 
 /** Sentences explained when none are given. */
@@ -51,7 +51,9 @@ export async function saliencyHeatmap(options: HeatmapOptions): Promise<Heatmap>
     const texts = options.texts ?? DEFAULT_TEXTS;
     const explanations = texts.map((text) => model.explain(text, { target, score: 'grad-x-input' }));
     const title = `What drives the predicted ${target} (red raises it, blue lowers it)`;
-    const page = `<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font-family: sans-serif; max-width: 48em; margin: 2em auto">${renderSaliencyHtml(explanations, { mode: 'attribution', normalize: 'global', title })}</body>\n`;
+    // The same page `carl explain --html` writes: legend, sign colours on one scale, the predicted values.
+    const predictions = model.predictVA(texts).map((p) => ({ valence: p.valence, arousal: p.arousal }));
+    const page = explanationPage(explanations, { title, target, predictions });
     const svg = renderSaliencySvg(explanations, { mode: 'attribution', normalize: 'global', title });
     if (options.out !== undefined) {
       fs.writeFileSync(`${options.out}.html`, page);

@@ -1,28 +1,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isCarlError } from '@carl/core';
 import {
   CONFIG_OPTIONS,
   DEFAULT_CONFIG,
   changedOptions,
   checkPartialConfig,
-  fromFlagName,
-  parseConfigFlags,
   readConfigFile,
   resolveConfig,
-  toFlagName,
 } from './config';
-
-function errorOf(fn: () => unknown): { code: string; message: string; field?: string; file?: string; line?: number } {
-  try {
-    fn();
-  } catch (error) {
-    if (isCarlError(error)) return { code: error.code, message: error.message, ...error.location };
-    throw error;
-  }
-  throw new Error('expected an error');
-}
+import { errorOf } from './__fixtures__/errors';
 
 describe('TrainConfig', () => {
   it('documents and checks every default', () => {
@@ -104,25 +91,5 @@ describe('readConfigFile', () => {
     fs.writeFileSync(file, JSON.stringify({ method: 'simcse', data: ['emobank'] }));
     const config = resolveConfig(readConfigFile(file), { steps: 4 });
     expect(config).toMatchObject({ method: 'simcse', data: ['emobank'], steps: 4 });
-  });
-});
-
-describe('flags', () => {
-  it('maps keys to kebab-case flags and back', () => {
-    for (const key of Object.keys(DEFAULT_CONFIG)) expect(fromFlagName(toFlagName(key))).toBe(key);
-    expect(toFlagName('ptdPositiveWeight')).toBe('ptd-positive-weight');
-  });
-
-  it('parses flag strings by each option’s kind', () => {
-    expect(
-      parseConfigFlags({ 'batch-size': '16', data: ['emobank,fb-valence-arousal'], 'drop-last': true, 'axis-weights': '1,0.5', init: 'none', 'learning-rate': '3e-5' }),
-    ).toEqual({ batchSize: 16, data: ['emobank', 'fb-valence-arousal'], dropLast: true, axisWeights: [1, 0.5], init: null, learningRate: 3e-5 });
-  });
-
-  it('names the flag in errors', () => {
-    const error = errorOf(() => parseConfigFlags({ 'batch-size': 'sixteen' }));
-    expect(error.field).toBe('--batch-size');
-    expect(error.message).toMatch(/must be an integer, got "sixteen"/);
-    expect(errorOf(() => parseConfigFlags({ 'batch-sise': '3' })).message).toMatch(/did you mean --batch-size/);
   });
 });

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { CarlError } from '@carl/core';
+import { BACKEND_PREFERENCE, CarlError, type BackendName } from '@carl/core';
 import { presets } from '@carl/encoder';
 import { suggest } from './suggest';
 
@@ -67,6 +67,8 @@ export interface TrainConfig {
   readonly adamBeta1: number;
   readonly adamBeta2: number;
   readonly clipNorm: number;
+  readonly microBatchSize: number;
+  readonly recompute: 'none' | 'layer' | 'auto';
   // — MCCL (contrastive) —
   readonly temperature: number;
   readonly labelKernel: 'softmax' | 'gaussian';
@@ -87,14 +89,14 @@ export interface TrainConfig {
   readonly perturbRatio: number;
   readonly perturbMin: number;
   readonly perturbMax: number;
-  readonly perturbStrategy: 'random' | 'mask' | 'embedding';
+  readonly perturbStrategy: 'random' | 'mask' | 'embedding' | 'generator';
   readonly saliencyScore: 'grad-norm' | 'grad-x-input';
   readonly selectionTemperature: number;
   readonly ptdPositiveWeight: number;
   readonly perturbEpsilon: number;
   // — run —
   readonly seed: number;
-  readonly backend: 'auto' | 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu';
+  readonly backend: 'auto' | BackendName;
   readonly logEvery: number;
   readonly checkpointEvery: number;
   readonly keepCheckpoints: number;
@@ -154,6 +156,8 @@ export const DEFAULT_CONFIG: TrainConfig = Object.freeze({
   adamBeta1: 0.9,
   adamBeta2: 0.999,
   clipNorm: 1,
+  microBatchSize: 0,
+  recompute: 'auto',
   temperature: 0.07,
   labelKernel: 'softmax',
   labelTemperature: 0.03,
@@ -353,6 +357,20 @@ export const CONFIG_OPTIONS: { readonly [K in keyof TrainConfig]: OptionSpec } =
     group: 'optimisation',
     doc: 'Clip the global gradient norm to this value; 0 = off. 1.0 (BERT) tames the occasional spike from a low-temperature softmax.',
   },
+  microBatchSize: {
+    kind: 'number',
+    integer: true,
+    min: 0,
+    max: 65536,
+    group: 'optimisation',
+    doc: 'Sentences per forward/backward pass inside one optimiser step; the gradients are exact (the same update as the whole batch at once: keys first, gradient caching for in-batch contrast). 0 = the largest size the memory estimate says fits the backend (the whole batch when it fits). Set it to fit a base-size model in the 4 GiB wasm heap (see the README, “Base-size models”).',
+  },
+  recompute: {
+    kind: 'enum',
+    values: ['auto', 'none', 'layer'],
+    group: 'optimisation',
+    doc: 'Activation recomputation of the encoder: `layer` keeps only each layer’s input for the backward pass and runs the layer again inside its gradient (same gradients, about a third more compute, far less memory); `none` keeps everything; `auto` (default) uses `layer` only when without it not even one sentence per micro-batch fits, or only one does and with it at least 4 do.',
+  },
   temperature: {
     kind: 'number',
     min: 0,
@@ -476,9 +494,9 @@ export const CONFIG_OPTIONS: { readonly [K in keyof TrainConfig]: OptionSpec } =
   },
   perturbStrategy: {
     kind: 'enum',
-    values: ['random', 'mask', 'embedding'],
+    values: ['random', 'mask', 'embedding', 'generator'],
     group: 'PTD',
-    doc: 'How a selected token is perturbed: `random` vocabulary token (ELECTRA-style replaced-token detection without a generator; default, since detecting [MASK] is trivial), `mask`, or `embedding` (a step of size ε along the saliency gradient).',
+    doc: 'How a selected token is perturbed: `random` vocabulary token (ELECTRA-style replaced-token detection without a generator; default, since detecting [MASK] is trivial), `mask`, `embedding` (a step of size ε along the saliency gradient), or `generator`: a sample from the MLM head of the `init` model (e.g. from `carl pretrain`) at the masked position, as ELECTRA’s generator (plausible replacements, a harder detection task); needs an `init` folder with MLM-head weights.',
   },
   saliencyScore: {
     kind: 'enum',
@@ -519,7 +537,7 @@ export const CONFIG_OPTIONS: { readonly [K in keyof TrainConfig]: OptionSpec } =
   },
   backend: {
     kind: 'enum',
-    values: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
+    values: ['auto', ...BACKEND_PREFERENCE],
     group: 'run',
     doc: 'Tensor backend; `auto` takes the fastest available (`$CARL_BACKEND` overrides).',
   },
@@ -566,8 +584,8 @@ export interface ConfigSource {
   readonly file?: string;
   /** The file’s text, to find the line of a key. */
   readonly text?: string;
-  /** Label for values from flags, e.g. `--batch-size`. */
-  readonly flags?: boolean;
+  /** How errors name a key (the command line passes its flag name, e.g. `--batch-size`). Default: the key. */
+  readonly fieldName?: (key: string) => string;
 }
 
 /**
@@ -733,7 +751,7 @@ function checkCrossRules(config: TrainConfig): void {
 }
 
 function location(source: ConfigSource, key?: string): { file?: string; line?: number; field?: string } {
-  const field = key === undefined ? undefined : source.flags === true ? `--${toFlagName(key)}` : key;
+  const field = key === undefined ? undefined : (source.fieldName?.(key) ?? key);
   const loc: { file?: string; line?: number; field?: string } = {};
   if (source.file !== undefined) loc.file = source.file;
   if (source.file !== undefined && source.text !== undefined && key !== undefined) {
@@ -754,74 +772,6 @@ function lineOfOffset(text: string, offset: number): number {
   let line = 1;
   for (let i = 0; i < Math.min(offset, text.length); i++) if (text.charCodeAt(i) === 10) line++;
   return line;
-}
-
-/**
- * The command-line flag of a config key: `batchSize` → `batch-size`.
- *
- * @example
- * ```ts
- * toFlagName('learningRate'); // 'learning-rate'
- * ```
- */
-export function toFlagName(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/**
- * The config key of a command-line flag: `batch-size` → `batchSize`.
- *
- * @example
- * ```ts
- * fromFlagName('learning-rate'); // 'learningRate'
- * ```
- */
-export function fromFlagName(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
-/**
- * Parses flag strings (`{ 'batch-size': '16' }`) into a checked partial config. Numbers, booleans
- * and comma-separated lists are parsed by each option's kind; errors name the flag.
- *
- * @example
- * ```ts
- * parseConfigFlags({ 'batch-size': '16', data: 'emobank' }); // { batchSize: 16, data: ['emobank'] }
- * ```
- */
-export function parseConfigFlags(flags: Readonly<Record<string, string | boolean | readonly string[] | undefined>>): Partial<TrainConfig> {
-  const values: Record<string, unknown> = {};
-  for (const [flag, raw] of Object.entries(flags)) {
-    if (raw === undefined) continue;
-    const key = fromFlagName(flag);
-    if (!Object.hasOwn(CONFIG_OPTIONS, key)) {
-      const hint = suggest(key, Object.keys(CONFIG_OPTIONS), { ignoreCase: true });
-      throw new CarlError('INVALID_CONFIG', `unknown option --${flag}${hint === undefined ? '' : ` (did you mean --${toFlagName(hint)}?)`}`, { field: `--${flag}` });
-    }
-    const spec = CONFIG_OPTIONS[key as keyof TrainConfig];
-    const text = Array.isArray(raw) ? raw.join(',') : raw;
-    values[key] = parseFlagValue(spec, text as string | boolean);
-  }
-  return checkPartialConfig(values, { flags: true });
-}
-
-function parseFlagValue(spec: OptionSpec, raw: string | boolean): unknown {
-  if (typeof raw === 'boolean') return raw;
-  const text = raw.trim();
-  switch (spec.kind) {
-    case 'number':
-      return text === '' || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text) ? text : Number(text);
-    case 'boolean':
-      return text === 'true' ? true : text === 'false' ? false : text;
-    case 'string-list':
-      return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    case 'number-list':
-      return text.split(',').map((s) => (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s.trim()) ? Number(s.trim()) : s));
-    case 'string':
-      return spec.nullable === true && (text === 'null' || text === 'none') ? null : text;
-    case 'enum':
-      return text;
-  }
 }
 
 function describeType(value: unknown): string {

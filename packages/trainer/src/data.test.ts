@@ -1,7 +1,7 @@
 import { isCarlError } from '@carl/core';
 import { describeWithData } from './__fixtures__/data-dir';
 import { resolveConfig } from './config';
-import { checkDataNames, dataDirFor, loadTrainingRows } from './data';
+import { checkDataNames, dataDirFor, loadTrainingRows, runRows } from './data';
 
 describe('data names and folder', () => {
   it('rejects an unknown corpus before loading anything', () => {
@@ -19,6 +19,26 @@ describe('data names and folder', () => {
     const error = await loadTrainingRows(resolveConfig({ dataDir: '/nonexistent/carl-data' })).catch((e: unknown) => e);
     expect(isCarlError(error, 'DATASET_NOT_FOUND')).toBe(true);
     expect((error as Error).message).toBe('/nonexistent/carl-data [dataDir]: the data folder does not exist');
+  });
+});
+
+describe('rows passed in', () => {
+  const rows = [
+    { id: '1', text: 'good', va: { valence: 0.5, arousal: 0 }, source: 'b' },
+    { id: '2', text: 'plain' },
+    { id: '1', text: 'bad', va: { valence: -0.5, arousal: 0.1 }, source: 'a' },
+    { id: '3', text: 'great', va: { valence: 0.9, arousal: 0.4 }, source: 'b' },
+  ];
+
+  it('keeps labelled rows grouped by source, with corpus sizes and a fingerprint of ids, texts and labels', async () => {
+    const { rows: kept, spec } = await runRows(resolveConfig({ method: 'carl' }), rows);
+    expect(kept.map((r) => r.id)).toEqual(['b/1', 'b/3', 'a/1']);
+    expect(spec).toEqual({ source: 'rows', corpora: [{ name: 'b', size: 2 }, { name: 'a', size: 1 }], fingerprint: expect.stringMatching(/^3-[0-9a-f]{8}$/) });
+    const relabelled = await runRows(resolveConfig({ method: 'carl' }), rows.map((r) => (r.id === '3' ? { ...r, va: { valence: 0.9, arousal: 0.5 } } : r)));
+    expect(relabelled.spec.fingerprint).not.toBe(spec.fingerprint);
+    // SimCSE needs no labels: the unlabelled row stays, in the default corpus.
+    const simcse = await runRows(resolveConfig({ method: 'simcse' }), rows);
+    expect(simcse.spec.corpora).toEqual([{ name: 'b', size: 2 }, { name: 'custom', size: 1 }, { name: 'a', size: 1 }]);
   });
 });
 

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CarlError, Random, type LabeledText, type VA } from '@carl/core';
+import { CarlError, Random, type Encoder, type LabeledText, type VA } from '@carl/core';
 import { DATASET_NAMES, loadDataset, type Dataset, type DatasetName } from '@carl/datasets';
 import { WARRINER_FILE, centroidsFor, loadWarrinerNorms, withCentroidVA } from '@carl/va-labeling';
+import type { CorpusShare } from './batching';
+import type { RunDataSpec } from './run-dir';
 import type { TrainConfig } from './config';
 
 /** A training example: run-unique id (`<corpus>/<id>`), text, VA label in [−1, 1] and its corpus. */
@@ -82,4 +84,88 @@ function sample(rows: readonly LabeledText[], max: number, seed: number, name: s
 
 function toTrainingRow(row: LabeledText, source: string): TrainingRow {
   return { id: `${source}/${row.id}`, text: row.text, va: { valence: (row.va as VA).valence, arousal: (row.va as VA).arousal }, source };
+}
+
+/** Token counts (with special tokens, after truncation) of every row, for length bucketing. */
+export function tokenLengths(encoder: Encoder, rows: readonly TrainingRow[], maxLength: number): number[] {
+  const lengths: number[] = [];
+  for (let start = 0; start < rows.length; start += 512) {
+    const batch = encoder.tokenizer.encodeBatch(
+      rows.slice(start, start + 512).map((r) => r.text),
+      { maxLength },
+    );
+    for (const mask of batch.attentionMask) lengths.push(mask.reduce((a, b) => a + b, 0));
+  }
+  return lengths;
+}
+
+/**
+ * Rows supplied directly (`TrainOptions.data`): keep those with a VA label (all rows for SimCSE),
+ * ids made unique per source, grouped by source so the corpora are contiguous.
+ */
+export function rowsFromLabeled(data: readonly LabeledText[], config: TrainConfig): TrainingRow[] {
+  const rows: TrainingRow[] = [];
+  data.forEach((row, i) => {
+    if (typeof row?.text !== 'string') throw new CarlError('INVALID_DATA', `row ${i} has no text`, { field: `data[${i}].text` });
+    const source = row.source ?? 'custom';
+    if (row.va === undefined) {
+      if (config.method !== 'simcse') return;
+    }
+    rows.push({ id: `${source}/${row.id}`, text: row.text, va: row.va ?? { valence: 0, arousal: 0 }, source });
+  });
+  if (rows.length < 2) throw new CarlError('INVALID_DATA', `training needs at least 2 rows with a VA label, got ${rows.length}`, { field: 'data' });
+  // Grouped by source (stable), so the corpora are contiguous as the batch schedule expects.
+  const order = [...new Set(rows.map((r) => r.source))];
+  return order.flatMap((source) => rows.filter((r) => r.source === source));
+}
+
+/** The corpora of contiguous rows, with their sizes, in order. */
+export function corpusShares(rows: readonly TrainingRow[]): CorpusShare[] {
+  const shares: CorpusShare[] = [];
+  for (const row of rows) {
+    const last = shares.at(-1);
+    if (last !== undefined && last.name === row.source) shares[shares.length - 1] = { name: last.name, size: last.size + 1 };
+    else shares.push({ name: row.source, size: 1 });
+  }
+  return shares;
+}
+
+/**
+ * FNV-1a over ids, texts and labels: detects resuming on different data.
+ *
+ * @example
+ * ```ts
+ * dataFingerprint(rows); // '40-9c1f0a3e' (row count, hash)
+ * ```
+ */
+export function dataFingerprint(rows: readonly TrainingRow[]): string {
+  let h = 0x811c9dc5;
+  const mix = (s: string): void => {
+    for (let i = 0; i < s.length; i++) {
+      h ^= s.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+  };
+  for (const r of rows) mix(`${r.id}\u0000${r.text}\u0000${r.va.valence},${r.va.arousal}\u0001`);
+  return `${rows.length}-${h.toString(16).padStart(8, '0')}`;
+}
+
+/** The rows of a run and where they came from (what `run.json` records). */
+export interface RunRows {
+  readonly rows: TrainingRow[];
+  readonly spec: RunDataSpec;
+}
+
+/**
+ * The training rows of a run: `data` when the caller passes rows, else the corpora of
+ * `config.data`; with their corpus sizes and fingerprint.
+ *
+ * @example
+ * ```ts
+ * const { rows, spec } = await runRows(config, undefined); // spec.fingerprint detects other data on resume
+ * ```
+ */
+export async function runRows(config: TrainConfig, data: readonly LabeledText[] | undefined): Promise<RunRows> {
+  const rows = data === undefined ? await loadTrainingRows(config) : rowsFromLabeled(data, config);
+  return { rows, spec: { source: data === undefined ? 'corpora' : 'rows', corpora: corpusShares(rows), fingerprint: dataFingerprint(rows) } };
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeWithBackends, expectClose, expectGradientsClose, expectNoTensorLeak } from '@carl/core/testing';
-import { MlpHead, l2Normalize } from './heads';
+import { MlpHead } from './heads';
 
 describeWithBackends('MlpHead', () => {
   it('computes dense → ReLU → dense as written by hand', () => {
@@ -47,17 +47,5 @@ describeWithBackends('MlpHead', () => {
     expectNoTensorLeak(() => head.forward(x).dispose());
     x.dispose();
     head.dispose();
-  });
-});
-
-describeWithBackends('l2Normalize', () => {
-  it('normalises rows, keeps zero rows at zero with a finite gradient', () => {
-    const x = tf.tensor2d([[3, 4], [0, 0]]);
-    expectClose(l2Normalize(x), [0.6, 0.8, 0, 0]);
-    const g = tf.grad((t: tf.Tensor) => tf.sum(l2Normalize(t as tf.Tensor2D)))(x);
-    expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
-    // d/dx Σ x/‖x‖ at (3, 4): (‖x‖² − x·(x₁+x₂))/‖x‖³ per coordinate = (25 − 3·7)/125, (25 − 4·7)/125
-    expectClose(Array.from(g.dataSync()).slice(0, 2), [4 / 125, -3 / 125]);
-    tf.dispose([x, g]);
   });
 });

@@ -109,16 +109,3 @@ export class MlpHead {
     return this.vars.get(`${this.prefix}.${name}`) as tf.Variable;
   }
 }
-
-/**
- * Rows scaled to unit L2 norm (zero rows stay zero instead of becoming NaN).
- *
- * @example
- * ```ts
- * const q = l2Normalize(projection.forward(pooled));
- * ```
- */
-export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
-  // rsqrt(max(‖x‖², ε)) rather than x/‖x‖: the gradient of a norm is NaN at a zero row, max's is not.
-  return tf.tidy(() => tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), 1, true), 1e-24))) as tf.Tensor2D);
-}

@@ -1,9 +1,12 @@
 import type { TrainMethod } from './config';
 
+/** The sentence objectives that contrast embeddings (all but regression). */
+export type ContrastiveObjective = 'mccl' | 'supcon' | 'infonce';
+
 /** What a training method is made of; every method runs on the same encoder, data and budget. */
 export interface MethodTraits {
   /** Sentence-level objective. */
-  readonly objective: 'mccl' | 'supcon' | 'infonce' | 'mse';
+  readonly objective: ContrastiveObjective | 'mse';
   /**
    * Where the keys come from: a momentum (EMA) target network, a second dropout view of the online
    * network itself (with gradient, as SimCSE), or none (regression).
@@ -13,8 +16,6 @@ export interface MethodTraits {
   readonly queue: boolean;
   /** Perturbed-token detection: tokens chosen by saliency, uniformly at random, or no PTD. */
   readonly ptd: 'salient' | 'random' | 'none';
-  /** Whether the method reads VA labels during training (SimCSE does not). */
-  readonly usesLabels: boolean;
   /** One line for `--help` and reports. */
   readonly summary: string;
 }
@@ -35,7 +36,6 @@ export const METHOD_TRAITS: Readonly<Record<TrainMethod, MethodTraits>> = {
     keys: 'momentum',
     queue: true,
     ptd: 'salient',
-    usesLabels: true,
     summary: 'CARL: momentum continuous contrastive learning on VA labels + λ·perturbed-token detection on salient tokens',
   },
   'carl-no-ptd': {
@@ -43,7 +43,6 @@ export const METHOD_TRAITS: Readonly<Record<TrainMethod, MethodTraits>> = {
     keys: 'momentum',
     queue: true,
     ptd: 'none',
-    usesLabels: true,
     summary: 'CARL without perturbed-token detection (MCCL only; the query is a dropout view of the clean sentence)',
   },
   'carl-no-momentum': {
@@ -51,7 +50,6 @@ export const METHOD_TRAITS: Readonly<Record<TrainMethod, MethodTraits>> = {
     keys: 'second-view',
     queue: false,
     ptd: 'salient',
-    usesLabels: true,
     summary: 'CARL without momentum target and queue: keys are a second dropout view of the online encoder, in-batch only',
   },
   'carl-discrete': {
@@ -59,7 +57,6 @@ export const METHOD_TRAITS: Readonly<Record<TrainMethod, MethodTraits>> = {
     keys: 'momentum',
     queue: true,
     ptd: 'salient',
-    usesLabels: true,
     summary: 'CARL with discrete VA bins (SupCon positives = same bin) instead of continuous label weights',
   },
   'carl-random-tokens': {
@@ -67,7 +64,6 @@ export const METHOD_TRAITS: Readonly<Record<TrainMethod, MethodTraits>> = {
     keys: 'momentum',
     queue: true,
     ptd: 'random',
-    usesLabels: true,
     summary: 'CARL perturbing uniformly random tokens (same budget ρ) instead of salient ones',
   },
   'mse-regression': {
@@ -75,7 +71,6 @@ export const METHOD_TRAITS: Readonly<Record<TrainMethod, MethodTraits>> = {
     keys: 'none',
     queue: false,
     ptd: 'none',
-    usesLabels: true,
     summary: 'baseline: fine-tune the encoder with a linear VA head under mean squared error',
   },
   simcse: {
@@ -83,7 +78,6 @@ export const METHOD_TRAITS: Readonly<Record<TrainMethod, MethodTraits>> = {
     keys: 'second-view',
     queue: false,
     ptd: 'none',
-    usesLabels: false,
     summary: 'baseline: unsupervised SimCSE (two dropout views, in-batch InfoNCE)',
   },
   'supcon-binned': {
@@ -91,7 +85,6 @@ export const METHOD_TRAITS: Readonly<Record<TrainMethod, MethodTraits>> = {
     keys: 'second-view',
     queue: false,
     ptd: 'none',
-    usesLabels: true,
     summary: 'baseline: supervised contrastive learning on VA bins (quadrants with bins = 2), two dropout views',
   },
 };

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CarlError, matMul, type Encoder, type EncoderOutput, type VA } from '@carl/core';
+import { CarlError, ensureBackend, matMul, type Encoder, type EncoderOutput, type VA } from '@carl/core';
 import { fitRidge } from '@carl/eval-benchmarks';
 import { explainSaliency, type SaliencyExplanation, type SaliencyScore } from '@carl/saliency-perturbation';
 import { writeDirAtomic } from './checkpoint';
@@ -159,6 +159,7 @@ export class CarlModel {
 
 /**
  * Loads a model folder written by `carl train` (or any encoder folder; it then has no VA head).
+ * Starts the default tensor backend when none is chosen yet (call `initBackend` first to pick one).
  * Errors: `NOT_FOUND` for a missing folder, `INVALID_CHECKPOINT` for a broken `carl.json`.
  *
  * @example
@@ -173,6 +174,7 @@ export async function loadCarlModel(dir: string, options: LoadModelOptions = {})
   const infoFile = path.join(dir, MODEL_INFO_FILE);
   let info: CarlModelInfo = { format: 'carl-model', version: 1, method: null, pooling: null, maxLength: 512, vaHead: null, training: null };
   if (fs.existsSync(infoFile)) info = readModelInfo(infoFile);
+  await ensureBackend();
   const encoder = await (options.encoderStore ?? defaultEncoderStore()).load(dir);
   if (info.vaHead !== null && info.vaHead.weights.length !== encoder.hiddenSize) {
     encoder.dispose();

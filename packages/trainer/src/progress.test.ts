@@ -1,4 +1,4 @@
-import { createProgress, formatDuration, type ProgressStream } from './progress';
+import { createProgress, createStatusLog, formatDuration, type ProgressStream } from './progress';
 
 function fakeStream(isTTY: boolean): ProgressStream & { text: () => string } {
   const chunks: string[] = [];
@@ -52,6 +52,35 @@ describe('createProgress', () => {
     const progress = createProgress({ label: 'embed', total: 2, stream, json: true, every: 1, now: () => 0 });
     progress.update({ done: 1 });
     expect(() => JSON.parse(stream.text())).not.toThrow();
+  });
+});
+
+describe('integers in progress lines (issue 15: step=200, not 200.0)', () => {
+  it('prints counts as integers and fractions with 4 significant digits', () => {
+    const stream = fakeStream(true);
+    const progress = createProgress({ label: 'train', total: 300, stream, now: () => 0 });
+    progress.event('checkpoint', { step: 200, examples: 123456, lr: 0.000512, loss: 123.456 });
+    expect(stream.text()).toBe('train: checkpoint step=200 examples=123456 lr=5.12e-4 loss=123.5\n');
+  });
+});
+
+describe('createStatusLog', () => {
+  const messages = ['emobank-va: loading', 'emobank-va: embedding 2000 texts', ...Array.from({ length: 30 }, (_, i) => `embedded ${(i + 1) * 64}/2000`), 'emobank-va: fold 1/10 done', 'sst2: loading', 'embedded 64/100'];
+
+  it('keeps only the selected messages in a log (not a terminal), a handful instead of one per batch', () => {
+    const stream = fakeStream(false);
+    const status = createStatusLog({ label: 'eval', stream, keep: (m) => (m.endsWith(': loading') ? `task ${m.split(':')[0]}` : undefined) });
+    messages.forEach(status.write);
+    status.done('2 tasks in 3s');
+    expect(stream.text()).toBe('eval: task emobank-va\neval: task sst2\neval: done, 2 tasks in 3s\n');
+  });
+
+  it('redraws one line in place on a terminal and clears it at the end', () => {
+    const stream = fakeStream(true);
+    const status = createStatusLog({ label: 'eval', stream, keep: () => undefined });
+    messages.slice(0, 3).forEach(status.write);
+    status.done('1 task in 1s');
+    expect(stream.text()).toBe('\r\x1b[2Keval: emobank-va: loading\r\x1b[2Keval: emobank-va: embedding 2000 texts\r\x1b[2Keval: embedded 64/2000\r\x1b[2Keval: done, 1 task in 1s\n');
   });
 });
 

@@ -194,6 +194,62 @@ class BarProgress extends BaseProgress {
   }
 }
 
+/** Options of {@link createStatusLog}. */
+export interface StatusLogOptions {
+  /** Prefix of every line, e.g. `eval`. */
+  readonly label: string;
+  readonly stream: ProgressStream;
+  /**
+   * Off a terminal, which messages become log lines: return the line to print (possibly reworded),
+   * or undefined to drop the message. Default: every message. On a terminal every message is shown.
+   */
+  readonly keep?: (message: string) => string | undefined;
+}
+
+/** A status line: see {@link createStatusLog}. */
+export interface StatusLog {
+  /** Shows a message (bound: pass it as a callback). */
+  readonly write: (message: string) => void;
+  /** Clears the status line and prints a final line. */
+  readonly done: (message: string) => void;
+}
+
+/**
+ * Status messages of a long job (`embedded 640/5000`, `fold 3/10 done`, …): on a terminal they
+ * redraw one line in place; in a log (not a terminal) only the messages `keep` selects are written,
+ * so a log holds a handful of lines per job rather than one per batch.
+ *
+ * @example
+ * ```ts
+ * const status = createStatusLog({ label: 'eval', stream: process.stderr, keep: (m) => (m.endsWith('loading') ? m : undefined) });
+ * status.write('emobank-va: loading');
+ * status.done('1 task in 12s');
+ * ```
+ */
+export function createStatusLog(options: StatusLogOptions): StatusLog {
+  const { label, stream } = options;
+  const tty = stream.isTTY === true;
+  let drawn = false;
+  return {
+    write: (message) => {
+      if (tty) {
+        const columns = stream.columns ?? 80;
+        const line = `${label}: ${message}`;
+        stream.write(`\r\x1b[2K${line.length >= columns ? `${line.slice(0, columns - 2)}…` : line}`);
+        drawn = true;
+        return;
+      }
+      const kept = options.keep === undefined ? message : options.keep(message);
+      if (kept !== undefined) stream.write(`${label}: ${kept}\n`);
+    },
+    done: (message) => {
+      if (drawn) stream.write('\r\x1b[2K');
+      drawn = false;
+      stream.write(`${label}: done, ${message}\n`);
+    },
+  };
+}
+
 /**
  * Seconds as a short duration: `42s`, `3m05s`, `1h02m`.
  *
@@ -212,6 +268,8 @@ export function formatDuration(seconds: number): string {
 
 function formatNumber(x: number): string {
   if (!Number.isFinite(x)) return String(x);
+  // Counts (step=200, 12000 examples) print as counts, never as 200.0 or 1.20e+4.
+  if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x);
   const a = Math.abs(x);
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(2);
   return a >= 100 ? x.toFixed(1) : String(Number(x.toPrecision(4)));

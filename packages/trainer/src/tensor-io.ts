@@ -12,8 +12,19 @@ import { readSafetensorsFile, writeSafetensors } from '@carl/encoder';
  * ```
  */
 export function saveTensors(file: string, tensors: ReadonlyMap<string, tf.Tensor>, metadata: Readonly<Record<string, string>> = {}): void {
-  const entries = new Map([...tensors].map(([name, t]) => [name, { shape: t.shape, values: Float32Array.from(t.dataSync()) }] as const));
-  fs.writeFileSync(file, writeSafetensors(entries, metadata));
+  saveArrays(file, new Map([...tensors].map(([name, t]) => [name, { shape: t.shape, values: Float32Array.from(t.dataSync()) }] as const)), metadata);
+}
+
+/**
+ * Writes named float32 arrays to a safetensors file, for state that lives outside tensors (optimizer moments).
+ *
+ * @example
+ * ```ts
+ * saveArrays('ckpt/optimizer.safetensors', new Map([['m.w', { shape: [2], values: new Float32Array(2) }]]));
+ * ```
+ */
+export function saveArrays(file: string, arrays: ReadonlyMap<string, { shape: readonly number[]; values: Float32Array }>, metadata: Readonly<Record<string, string>> = {}): void {
+  fs.writeFileSync(file, writeSafetensors(arrays, metadata));
 }
 
 /**
@@ -60,16 +71,4 @@ export function assignVariables(
     }
     tf.tidy(() => variable.assign(tf.tensor(saved.values, variable.shape, 'float32')));
   }
-}
-
-/**
- * The variables of a map with a name prefix (for storing several modules in one file).
- *
- * @example
- * ```ts
- * prefixed('target.', target.variables());
- * ```
- */
-export function prefixed<T>(prefix: string, map: ReadonlyMap<string, T>): Map<string, T> {
-  return new Map([...map].map(([name, value]) => [prefix + name, value] as const));
 }

@@ -1,38 +1,32 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import {
-  CarlError,
-  Random,
-  initBackend,
-  isCarlError,
-  learningRateSchedule,
-  type AdamWState,
-  type Encoder,
-  type LabeledText,
-  type RandomState,
-} from '@carl/core';
+import { CarlError, Random, initBackend, isCarlError, learningRateSchedule, type Encoder, type LabeledText } from '@carl/core';
 import { momentumSchedule } from '@carl/momentum-queue';
 import { BatchSchedule, type CorpusShare } from './batching';
-import { CheckpointStore, STATE_FILE, type CheckpointRef } from './checkpoint';
+import {
+  CheckpointStore,
+  STATE_FILE,
+  newestIntactCheckpoint,
+  readState,
+  restoreState,
+  writeState,
+  type CheckpointRef,
+  type SkippedCheckpoint,
+  type StepRecord,
+  type TrainerState,
+} from './checkpoint';
 import { DEFAULT_CONFIG, changedOptions, resolveConfig, type TrainConfig } from './config';
-import { checkDataNames, loadTrainingRows, type TrainingRow } from './data';
+import { checkDataNames, runRows, tokenLengths, type TrainingRow } from './data';
 import { buildEncoder, defaultEncoderStore, variablesStore, type EncoderStore } from './encoder-store';
-import { MODEL_INFO_FILE, fitVAHead, writeModelDir, type VAHead } from './model';
+import { fitVAHeadOn } from './head-fit';
+import { yieldToEventLoop } from './interrupt';
+import { MODEL_INFO_FILE, writeModelDir, type VAHead } from './model';
 import type { ProgressReporter } from './progress';
-import { TrainingModel } from './step';
-import { assignVariables, loadTensors, saveTensors } from './tensor-io';
+import { RUN_FILE, acquireRunLock, prepareRunDir, readRunSpec, writeRunSpec, type RunSpec } from './run-dir';
+import { PeakMemory, type MemoryFigures } from './run-memory';
+import { TrainingModel, trainingModelOptions } from './step';
 
-/** One optimiser step in the run's history (also stored in checkpoints, so a resumed run keeps it). */
-export interface StepRecord {
-  /** Steps done after this one (1-based). */
-  readonly step: number;
-  readonly loss: number;
-  /** Unweighted loss parts: `mccl`, `ptd`, `mse`, `infonce`, `supcon`. */
-  readonly parts: Readonly<Record<string, number>>;
-  readonly learningRate: number;
-  readonly gradNorm: number;
-}
+export type { StepRecord, TrainerState } from './checkpoint';
 
 /** What {@link trainCarl} reports to `onStep` (a history record plus figures for logs). */
 export interface StepReport extends StepRecord {
@@ -44,7 +38,11 @@ export interface StepReport extends StepRecord {
 export interface TrainOptions {
   /** Output folder: `checkpoints/` and, when done, `model/` (encoder + VA head). */
   readonly out: string;
-  /** Continue from the newest checkpoint in `out` (same result as an uninterrupted run). */
+  /**
+   * Continue the run in `out` from its newest intact checkpoint (same result as an uninterrupted run);
+   * a run stopped before its first checkpoint starts again from its `run.json` with the same
+   * configuration. A folder without a run is an error (`NOT_FOUND`), never a fresh start.
+   */
   readonly resume?: boolean;
   /** Replace the checkpoints and model of an earlier run in `out`. */
   readonly force?: boolean;
@@ -56,7 +54,11 @@ export interface TrainOptions {
   readonly encoderStore?: EncoderStore;
   /** Builds the progress reporter once the number of steps is known. Default: silent. */
   readonly progress?: (info: { readonly total: number; readonly start: number }) => ProgressReporter;
-  /** Stop cleanly between steps: a checkpoint is written and the result says `interrupted`. */
+  /**
+   * Stop cleanly between steps: the current step finishes, a checkpoint is written and the result
+   * says `interrupted`. The loop yields to the event loop before every step, so a signal aborted by
+   * an OS signal handler (see `abortOnSignals`) is seen.
+   */
   readonly signal?: AbortSignal;
   /** Called after every step (an exception here stops the run like a crash: nothing is saved). */
   readonly onStep?: (report: StepReport) => void;
@@ -82,21 +84,10 @@ export interface TrainResult {
   readonly corpora: readonly CorpusShare[];
   /** Wall-clock seconds spent training, summed over resumed sessions. */
   readonly seconds: number;
-}
-
-/** The JSON state of a checkpoint ({@link STATE_FILE}); tensors live in safetensors files beside it. */
-export interface TrainerState {
-  readonly format: 'carl-trainer-state';
-  readonly version: 1;
-  readonly step: number;
-  readonly totalSteps: number;
-  readonly config: TrainConfig;
-  readonly rng: RandomState;
-  readonly optimizerStep: number;
-  readonly data: { readonly corpora: readonly CorpusShare[]; readonly fingerprint: string };
-  readonly history: readonly StepRecord[];
-  readonly seconds: number;
-  readonly savedAt: string;
+  /** Peak tensor bytes of this session (inside steps included) and, on wasm, the heap size. */
+  readonly memory: MemoryFigures;
+  /** Newer checkpoints a resume passed over because they were damaged (renamed `<name>.corrupt`), newest first. */
+  readonly skippedCheckpoints: readonly SkippedCheckpoint[];
 }
 
 /** Options that may change when resuming: they do not affect the result. */
@@ -114,6 +105,10 @@ const RUN_ONLY_KEYS: ReadonlySet<keyof TrainConfig> = new Set(['logEvery', 'chec
  * A non-finite loss stops the run with `NUMERIC_INSTABILITY`, leaving the last good checkpoint.
  * Same seed and backend → same loss trajectory, also across a kill and `resume`.
  *
+ * The run folder holds `run.json` (the resolved configuration, written at the start) and is locked
+ * while the run lasts: a second trainer on it gets `RUN_LOCKED`. Filesystem failures are
+ * `FILESYSTEM` errors naming the path; the last complete checkpoint always stays readable.
+ *
  * @param config hyperparameters: the keys you set (the rest default; see `DEFAULT_CONFIG`)
  * @example
  * ```ts
@@ -124,30 +119,48 @@ const RUN_ONLY_KEYS: ReadonlySet<keyof TrainConfig> = new Set(['logEvery', 'chec
 export async function trainCarl(config: Partial<TrainConfig>, options: TrainOptions): Promise<TrainResult> {
   const requested = resolveConfig(config as Record<string, unknown>);
   if (options.data === undefined) checkDataNames(requested);
-  await initBackend(requested.backend === 'auto' ? {} : { backend: requested.backend });
   const out = path.resolve(options.out);
+  if (options.resume === true && !fs.existsSync(out)) {
+    throw new CarlError('NOT_FOUND', 'nothing to resume: the folder does not exist (start the run without --resume)', { file: out });
+  }
+  prepareRunDir(out);
+  const lock = acquireRunLock(out);
+  try {
+    return await trainLocked(config, requested, out, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(config: Partial<TrainConfig>, requested: TrainConfig, out: string, options: TrainOptions): Promise<TrainResult> {
+  await initBackend(requested.backend === 'auto' ? {} : { backend: requested.backend });
   const checkpoints = new CheckpointStore(path.join(out, 'checkpoints'), requested.keepCheckpoints);
-  const resumeFrom = prepareOutDir(out, checkpoints, options);
-  const state = resumeFrom === undefined ? undefined : readState(resumeFrom.dir);
-  const cfg = state === undefined ? requested : resumedConfig(state, config, requested);
+  const opened = openRun(out, checkpoints, options);
+  const { resumeFrom, state, spec, skipped } = opened;
+  const savedConfig = state?.config ?? spec?.config;
+  const cfg = savedConfig === undefined ? requested : resumedConfig(savedConfig, config, requested);
   const store = options.encoderStore ?? (options.encoder === undefined ? defaultEncoderStore() : variablesStore(options.encoder));
 
-  const rows = options.data === undefined ? await loadTrainingRows(cfg) : rowsFromLabeled(options.data, cfg);
-  const corpora = corpusShares(rows);
-  const fingerprint = dataFingerprint(rows);
-  if (state !== undefined && state.data.fingerprint !== fingerprint) {
-    throw new CarlError('INVALID_CHECKPOINT', 'the training data differs from the data this checkpoint was trained on; resume with the same data or start a new --out', {
-      file: path.join((resumeFrom as CheckpointRef).dir, STATE_FILE),
+  const { rows, spec: dataSpec } = await runRows(cfg, options.data);
+  const { corpora, fingerprint } = dataSpec;
+  const recorded = state?.data.fingerprint ?? spec?.data.fingerprint;
+  if (recorded !== undefined && recorded !== fingerprint) {
+    throw new CarlError('INVALID_CHECKPOINT', 'the training data differs from the data this run was trained on; resume with the same data or start a new --out', {
+      file: resumeFrom === undefined ? path.join(out, RUN_FILE) : path.join(resumeFrom.dir, STATE_FILE),
       field: 'data',
     });
   }
+  // Before any long work, so a run stopped before its first checkpoint resumes with this configuration.
+  if (spec === undefined) writeRunSpec(out, cfg, dataSpec);
+  for (const ref of skipped) checkpoints.setAside(ref);
 
   let online: Encoder;
   if (resumeFrom !== undefined) online = await store.load(path.join(resumeFrom.dir, 'encoder'));
   else if (options.encoder !== undefined) online = options.encoder;
   else online = await buildEncoder(cfg, rows.map((r) => r.text), options.encoderStore);
   const rng = new Random(cfg.seed);
-  const model = new TrainingModel(online, cfg, rng.seed());
+  const model = new TrainingModel(online, cfg, rng.seed(), await trainingModelOptions(cfg, online));
+  const memory = new PeakMemory();
   let session: Random = rng;
   let history: StepRecord[] = [];
   let secondsBefore = 0;
@@ -190,12 +203,16 @@ export async function trainCarl(config: Partial<TrainConfig>, options: TrainOpti
       vaHead: undefined,
       corpora,
       seconds: elapsed(),
+      memory: memory.figures(),
+      skippedCheckpoints: skipped,
     });
     const start = state?.step ?? 0;
     if (state !== undefined && state.totalSteps !== totalSteps) {
       throw new CarlError('INVALID_CHECKPOINT', `the checkpoint was made for ${state.totalSteps} steps, this run would take ${totalSteps}`, { field: 'steps' });
     }
     const progress = options.progress?.({ total: totalSteps, start });
+    for (const ref of skipped) progress?.event('checkpoint-skipped', { dir: `${ref.dir}.corrupt`, step: ref.step, reason: ref.reason });
+    if (resumeFrom !== undefined && skipped.length > 0) progress?.event('resumed', { dir: resumeFrom.dir, step: resumeFrom.step });
     const began = Date.now();
     const elapsed = (): number => secondsBefore + (Date.now() - began) / 1000;
     let latest = resumeFrom;
@@ -221,6 +238,8 @@ export async function trainCarl(config: Partial<TrainConfig>, options: TrainOpti
     };
 
     for (let step = start; step < totalSteps; step++) {
+      // A step is synchronous tensor work: without this, signal handlers would not run until the end.
+      await yieldToEventLoop();
       if (options.signal?.aborted === true) {
         if (latest?.step !== step) await save(step);
         progress?.event('interrupted', { step });
@@ -240,9 +259,15 @@ export async function trainCarl(config: Partial<TrainConfig>, options: TrainOpti
         }
         throw error;
       }
-      const record: StepRecord = { step: step + 1, loss: outcome.loss, parts: outcome.parts, learningRate, gradNorm: outcome.gradNorm };
+      const record = stepRecord(step + 1, outcome, learningRate);
       history.push(record);
-      progress?.update({ done: step + 1, examples: batchRows.length, loss: outcome.loss, metrics: { ...outcome.parts, lr: learningRate, gradNorm: outcome.gradNorm, ...outcome.metrics } });
+      const figures = memory.figures();
+      progress?.update({
+        done: step + 1,
+        examples: batchRows.length,
+        loss: outcome.loss,
+        metrics: { ...outcome.parts, lr: learningRate, gradNorm: outcome.gradNorm, ...outcome.metrics, ...memoryMetrics(figures) },
+      });
       options.onStep?.({ ...record, examples: batchRows.length, metrics: outcome.metrics });
       if (cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0 && step + 1 < totalSteps) await save(step + 1);
     }
@@ -257,7 +282,9 @@ export async function trainCarl(config: Partial<TrainConfig>, options: TrainOpti
       vaHead = finished;
     } else if (options.saveModel !== false) {
       progress?.event('va-head', { rows: rows.length });
-      vaHead = fitVAHead(online, rows, cfg);
+      const fit = fitVAHeadOn(online, rows, { maxLength: cfg.maxLength, ridgeAlpha: cfg.ridgeAlpha, seed: cfg.seed });
+      vaHead = fit.head;
+      if (fit.note !== undefined) progress?.event('va-head-penalty', { note: fit.note, alpha: fit.head.alpha.join(',') });
       modelDir = path.join(out, 'model');
       await writeModelDir(modelDir, online, store, {
         method: cfg.method,
@@ -268,13 +295,31 @@ export async function trainCarl(config: Partial<TrainConfig>, options: TrainOpti
       });
       progress?.event('model', { dir: modelDir });
     }
-    progress?.finish({ seconds: Math.round(elapsed()) });
-    return { ...result('completed', totalSteps), modelDir, vaHead };
+    const done = result('completed', totalSteps);
+    progress?.finish({ seconds: Math.round(elapsed()), ...memoryMetrics(done.memory) });
+    return { ...done, modelDir, vaHead };
   } finally {
+    memory.stop();
     model.dispose();
     // Only encoders this run created (a store may hand back the caller's own encoder).
     if (online !== options.encoder) online.dispose();
   }
+}
+
+/** The history record of a step: loss, parts, and the queue-independent figures when the step gives them. */
+function stepRecord(step: number, outcome: { loss: number; parts: Readonly<Record<string, number>>; gradNorm: number; metrics: Readonly<Record<string, number>> }, learningRate: number): StepRecord {
+  const optional: { mcclKL?: number; supconKL?: number; queueSize?: number } = {};
+  for (const key of ['mcclKL', 'supconKL', 'queueSize'] as const) {
+    const value = outcome.metrics[key];
+    if (value !== undefined) optional[key] = value;
+  }
+  return { step, loss: outcome.loss, parts: outcome.parts, learningRate, gradNorm: outcome.gradNorm, ...optional };
+}
+
+/** Memory figures for logs, in MiB (one decimal): bytes would print as 1.23e+08. */
+function memoryMetrics(figures: MemoryFigures): Record<string, number> {
+  const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
+  return { peakTensorMiB: mib(figures.peakTensorBytes), ...(figures.wasmHeapBytes === undefined ? {} : { wasmHeapMiB: mib(figures.wasmHeapBytes) }) };
 }
 
 /** The VA head of `out/model` when a resumed run had already completed and written it. */
@@ -289,31 +334,44 @@ function finishedModel(out: string, start: number, totalSteps: number): VAHead |
   }
 }
 
-/** Checks `out` against the resume/force flags; returns the checkpoint to resume from, if any. */
-function prepareOutDir(out: string, checkpoints: CheckpointStore, options: TrainOptions): CheckpointRef | undefined {
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new CarlError('FILE_EXISTS', 'the output path exists and is not a folder', { file: out });
-  const managed = ['checkpoints', 'model'].filter((name) => fs.existsSync(path.join(out, name)));
+/** Where a run starts: the checkpoint (and its state) or run description to continue, and damaged checkpoints passed over. */
+interface OpenedRun {
+  readonly resumeFrom: CheckpointRef | undefined;
+  readonly state: TrainerState | undefined;
+  readonly spec: RunSpec | undefined;
+  readonly skipped: SkippedCheckpoint[];
+}
+
+/** Checks `out` against the resume/force flags and finds what to continue from. */
+function openRun(out: string, checkpoints: CheckpointStore, options: TrainOptions): OpenedRun {
   if (options.resume === true) {
     checkpoints.cleanTemporary();
-    const latest = checkpoints.latest();
-    if (latest === undefined && managed.length > 0) {
-      throw new CarlError('NOT_FOUND', 'nothing to resume: the folder has no complete checkpoint (use --force to start over)', { file: path.join(out, 'checkpoints') });
+    const spec = readRunSpec(out);
+    const { checkpoint, skipped } = newestIntactCheckpoint(checkpoints);
+    if (checkpoint !== undefined) return { resumeFrom: checkpoint, state: readState(checkpoint.dir), spec, skipped };
+    if (skipped.length > 0) {
+      const reasons = skipped.map((s) => `${path.basename(s.dir)}: ${s.reason}`).join('; ');
+      throw new CarlError('INVALID_CHECKPOINT', `nothing to resume: every checkpoint is damaged (${reasons}); use --force to start over`, { file: checkpoints.root });
     }
-    return latest;
+    if (spec !== undefined) return { resumeFrom: undefined, state: undefined, spec, skipped };
+    const what = fs.existsSync(path.join(out, 'model')) ? 'the folder has a model but no checkpoint or run.json' : 'the folder holds no run (no run.json or checkpoint)';
+    throw new CarlError('NOT_FOUND', `nothing to resume: ${what}; start the run without --resume (add --force to replace what is there)`, { file: out });
   }
+  const managed = ['checkpoints', 'model', RUN_FILE].filter((name) => fs.existsSync(path.join(out, name)));
   if (managed.length > 0) {
     if (options.force !== true) {
-      throw new CarlError('FILE_EXISTS', `already holds a training run (${managed.join(', ')}); use --resume to continue it or --force to replace it`, { file: out });
+      // run.json is named only when it is all there is (a run stopped before its first checkpoint).
+      const shown = managed.length > 1 ? managed.filter((name) => name !== RUN_FILE) : managed;
+      throw new CarlError('FILE_EXISTS', `already holds a training run (${shown.join(', ')}); use --resume to continue it or --force to replace it`, { file: out });
     }
     for (const name of managed) fs.rmSync(path.join(out, name), { recursive: true, force: true });
   }
-  fs.mkdirSync(out, { recursive: true });
-  return undefined;
+  return { resumeFrom: undefined, state: undefined, spec: undefined, skipped: [] };
 }
 
-/** The checkpoint's config, with run-only overrides; an explicit flag that contradicts it is an error. */
-function resumedConfig(state: TrainerState, explicit: Partial<TrainConfig>, requested: TrainConfig): TrainConfig {
-  const saved = resolveConfig({ ...DEFAULT_CONFIG, ...state.config } as unknown as Record<string, unknown>);
+/** The saved config, with run-only overrides; an explicit option that contradicts it is an error. */
+function resumedConfig(savedConfig: TrainConfig, explicit: Partial<TrainConfig>, requested: TrainConfig): TrainConfig {
+  const saved = resolveConfig({ ...DEFAULT_CONFIG, ...savedConfig } as unknown as Record<string, unknown>);
   const merged: Record<string, unknown> = { ...saved };
   for (const key of Object.keys(explicit) as Array<keyof TrainConfig>) {
     if (RUN_ONLY_KEYS.has(key)) {
@@ -329,125 +387,4 @@ function resumedConfig(state: TrainerState, explicit: Partial<TrainConfig>, requ
     }
   }
   return merged as unknown as TrainConfig;
-}
-
-async function writeState(dir: string, model: TrainingModel, store: EncoderStore, state: TrainerState): Promise<void> {
-  await store.save(model.online, path.join(dir, 'encoder'));
-  saveTensors(path.join(dir, 'heads.safetensors'), model.headVariables());
-  if (model.target !== undefined) saveTensors(path.join(dir, 'target.safetensors'), model.targetVariables());
-  const optimizer = model.optimizer.getState();
-  const moments = new Map<string, tf.Tensor>();
-  try {
-    for (const [name, { m, v }] of Object.entries(optimizer.moments)) {
-      const shape = (model.params.get(name) as tf.Variable).shape;
-      moments.set(`m.${name}`, tf.tensor(m, shape));
-      moments.set(`v.${name}`, tf.tensor(v, shape));
-    }
-    saveTensors(path.join(dir, 'optimizer.safetensors'), moments);
-  } finally {
-    moments.forEach((t) => t.dispose());
-  }
-  if (model.queue !== undefined) fs.writeFileSync(path.join(dir, 'queue.json'), JSON.stringify(model.queue.toJSON()));
-  // Written last: its presence marks the checkpoint complete.
-  fs.writeFileSync(path.join(dir, STATE_FILE), `${JSON.stringify(state, null, 1)}\n`);
-}
-
-function readState(dir: string): TrainerState {
-  const file = path.join(dir, STATE_FILE);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new CarlError('INVALID_CHECKPOINT', `cannot read the trainer state: ${error instanceof Error ? error.message : String(error)}`, { file });
-  }
-  const state = parsed as Partial<TrainerState>;
-  if (state.format !== 'carl-trainer-state' || state.version !== 1) {
-    throw new CarlError('INVALID_CHECKPOINT', `not a CARL trainer state (format ${String(state.format)}, version ${String(state.version)})`, { file });
-  }
-  return parsed as TrainerState;
-}
-
-function restoreState(model: TrainingModel, state: TrainerState, dir: string): void {
-  const heads = path.join(dir, 'heads.safetensors');
-  assignVariables(model.headVariables(), loadTensors(heads), heads);
-  if (model.target !== undefined) {
-    const file = path.join(dir, 'target.safetensors');
-    assignVariables(model.targetVariables(), loadTensors(file), file);
-  }
-  const optimizerFile = path.join(dir, 'optimizer.safetensors');
-  const saved = loadTensors(optimizerFile);
-  const moments: Record<string, { m: Float32Array; v: Float32Array }> = {};
-  for (const [name, entry] of saved) {
-    const [kind, ...rest] = name.split('.');
-    const param = rest.join('.');
-    const slot = (moments[param] ??= { m: new Float32Array(0), v: new Float32Array(0) });
-    if (kind === 'm') slot.m = entry.values;
-    else if (kind === 'v') slot.v = entry.values;
-    else throw new CarlError('INVALID_CHECKPOINT', 'unexpected optimizer tensor', { file: optimizerFile, field: name });
-  }
-  const optimizerState: AdamWState = { step: state.optimizerStep, moments };
-  model.optimizer.setState(optimizerState, model.params);
-  if (model.queue !== undefined) {
-    const file = path.join(dir, 'queue.json');
-    let saved: unknown;
-    try {
-      saved = JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new CarlError('INVALID_CHECKPOINT', `cannot read the queue: ${error instanceof Error ? error.message : String(error)}`, { file });
-    }
-    model.restoreQueue(saved);
-  }
-}
-
-/** Token counts (with special tokens, after truncation) of every row, for length bucketing. */
-function tokenLengths(encoder: Encoder, rows: readonly TrainingRow[], maxLength: number): number[] {
-  const lengths: number[] = [];
-  for (let start = 0; start < rows.length; start += 512) {
-    const batch = encoder.tokenizer.encodeBatch(
-      rows.slice(start, start + 512).map((r) => r.text),
-      { maxLength },
-    );
-    for (const mask of batch.attentionMask) lengths.push(mask.reduce((a, b) => a + b, 0));
-  }
-  return lengths;
-}
-
-/** Rows supplied directly: keep those with a VA label (all rows for SimCSE), ids made unique per source. */
-function rowsFromLabeled(data: readonly LabeledText[], config: TrainConfig): TrainingRow[] {
-  const rows: TrainingRow[] = [];
-  data.forEach((row, i) => {
-    if (typeof row?.text !== 'string') throw new CarlError('INVALID_DATA', `row ${i} has no text`, { field: `data[${i}].text` });
-    const source = row.source ?? 'custom';
-    if (row.va === undefined) {
-      if (config.method !== 'simcse') return;
-    }
-    rows.push({ id: `${source}/${row.id}`, text: row.text, va: row.va ?? { valence: 0, arousal: 0 }, source });
-  });
-  if (rows.length < 2) throw new CarlError('INVALID_DATA', `training needs at least 2 rows with a VA label, got ${rows.length}`, { field: 'data' });
-  // Grouped by source (stable), so the corpora are contiguous as the batch schedule expects.
-  const order = [...new Set(rows.map((r) => r.source))];
-  return order.flatMap((source) => rows.filter((r) => r.source === source));
-}
-
-function corpusShares(rows: readonly TrainingRow[]): CorpusShare[] {
-  const shares: CorpusShare[] = [];
-  for (const row of rows) {
-    const last = shares.at(-1);
-    if (last !== undefined && last.name === row.source) shares[shares.length - 1] = { name: last.name, size: last.size + 1 };
-    else shares.push({ name: row.source, size: 1 });
-  }
-  return shares;
-}
-
-/** FNV-1a over ids, texts and labels: detects resuming on different data. */
-function dataFingerprint(rows: readonly TrainingRow[]): string {
-  let h = 0x811c9dc5;
-  const mix = (s: string): void => {
-    for (let i = 0; i < s.length; i++) {
-      h ^= s.charCodeAt(i);
-      h = Math.imul(h, 0x01000193) >>> 0;
-    }
-  };
-  for (const r of rows) mix(`${r.id}\u0000${r.text}\u0000${r.va.valence},${r.va.arousal}\u0001`);
-  return `${rows.length}-${h.toString(16).padStart(8, '0')}`;
 }

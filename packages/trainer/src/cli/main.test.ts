@@ -5,6 +5,7 @@ import { AFFECT_SAMPLE } from '../__fixtures__/affect-sample';
 import { testDataDir } from '../__fixtures__/data-dir';
 import { EXIT_CODES, exitCodeFor, runCli, type CliIO } from './main';
 import { CarlError } from '@carl/core';
+import { withEnv } from '@carl/core/testing';
 
 interface Captured {
   code: number;
@@ -42,10 +43,10 @@ describe('carl (usage)', () => {
     const none = await carl();
     expect(none.code).toBe(EXIT_CODES.usage);
     expect(none.stdout).toMatch(/Usage: carl <command>/);
-    for (const name of ['pretrain', 'train', 'embed', 'predict-va', 'eval', 'explain']) expect(none.stdout).toContain(`  ${name}`);
+    for (const name of ['pretrain', 'train', 'refit-head', 'embed', 'predict-va', 'eval', 'explain']) expect(none.stdout).toContain(`  ${name}`);
     expect((await carl('--help')).code).toBe(0);
     expect((await carl('--version')).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
-    for (const name of ['pretrain', 'train', 'embed', 'predict-va', 'eval', 'explain']) {
+    for (const name of ['pretrain', 'train', 'refit-head', 'embed', 'predict-va', 'eval', 'explain']) {
       const help = await carl(name, '--help');
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: carl ${name}`));
@@ -55,6 +56,8 @@ describe('carl (usage)', () => {
     expect(train).toMatch(/--batch-size N\s+Sentences per step/);
     expect(train).toMatch(/\(default: 32\)/);
     expect(train).toMatch(/carl-random-tokens\s+CARL perturbing uniformly random tokens/);
+    // Every command that computes takes --threads (passed to initBackend).
+    for (const name of ['pretrain', 'train', 'refit-head', 'embed', 'predict-va', 'eval', 'explain']) expect((await carl(name, '--help')).stdout).toMatch(/--threads N/);
   });
 
   it('names unknown commands and options with a suggestion', async () => {
@@ -146,7 +149,18 @@ describe('carl (end to end on a tiny encoder)', () => {
     expect(explanation.target).toBe('valence');
     expect(explanation.tokens.map((t) => t.token).join(' ')).toMatch(/i/);
     expect(Math.max(...explanation.tokens.map((t) => t.normalized))).toBeCloseTo(1, 5);
-    expect(fs.readFileSync(path.join(root, 'heat.html'), 'utf8')).toMatch(/<span/);
+    // A full page (issue 15): doctype, charset, legend, sign colours, the predicted VA, and a "wrote" line.
+    const page = fs.readFileSync(path.join(root, 'heat.html'), 'utf8');
+    expect(page).toMatch(/^<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">/);
+    expect(page).toMatch(/red raises it.*blue lowers it/);
+    expect(page).toMatch(/valence <b>[+−]\d\.\d{3}<\/b> · arousal <b>[+−]\d\.\d{3}<\/b>/);
+    expect(page).toMatch(/background-color:rgba\((215,48,39|69,117,180),/);
+    expect(explained.stderr).toBe('wrote heat.html\n');
+
+    // Without --out, embed writes JSON lines to stdout (so it can be piped).
+    const piped = await carl('embed', '--model', 'run/model', '--input', 'texts.txt');
+    expect(piped.code).toBe(0);
+    expect(piped.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(['1', '2']);
   }, 120_000);
 
   it('refuses to overwrite a run, resumes it, and replaces it with --force', async () => {
@@ -158,7 +172,7 @@ describe('carl (end to end on a tiny encoder)', () => {
     expect(changed.stderr).toMatch(/\[temperature\]: is 0.2 but the run being resumed used 0.07/);
     const otherData = await carl('train', '--out', 'run', '--resume', '--train-file', 'rated.csv', '--rating-scale', '0,10', ...tiny);
     expect(otherData.code).toBe(EXIT_CODES.input);
-    expect(otherData.stderr).toMatch(/the training data differs from the data this checkpoint was trained on/);
+    expect(otherData.stderr).toMatch(/the training data differs from the data this run was trained on/);
     // Resuming a finished run returns at once and leaves its model as it was.
     const before = fs.statSync(path.join(root, 'run', 'model', 'carl.json')).mtimeMs;
     const finished = await carl('train', '--out', 'run', '--resume', '--train-file', 'rated.csv', '--rating-scale', '1,9', ...tiny);
@@ -198,8 +212,81 @@ describe('carl pretrain and carl eval', () => {
     expect(Math.abs(report.tasks[0]?.metrics.valence.pearson ?? 2)).toBeLessThanOrEqual(1);
     const table = await carl('eval', '--model', 'run/model', '--tasks', 'emobank-va', '--max-train', '120', '--max-test', '60', '--data-dir', dataDir as string);
     expect(table.stdout).toMatch(/emobank-va/);
+    // Not a terminal: a handful of progress lines (one per task and a last one), not one per batch and fold.
+    expect(table.stderr).toMatch(/^eval: task 1\/1 emobank-va\neval: done, 1 task in \d+s\n$/);
     const unknown = await carl('eval', '--model', 'run/model', '--tasks', 'imdb');
     expect(unknown.code).toBe(EXIT_CODES.usage);
     expect(unknown.stderr).toMatch(/unknown task "imdb"/);
   }, 120_000);
+});
+
+describe('carl predict-va and embed read files strictly, through @carl/datasets (issue 15)', () => {
+  const write = (name: string, content: string | Buffer): string => {
+    fs.writeFileSync(path.join(root, name), content);
+    return path.join(root, name);
+  };
+  // The model is never reached: every fault is found while reading the input, before any tensor work.
+  const predict = (file: string, ...more: string[]): Promise<Captured> => carl('predict-va', '--model', 'nowhere', '--input', file, ...more);
+
+  it('refuses invalid UTF-8 with its line instead of scoring U+FFFD', async () => {
+    const file = write('latin1.txt', Buffer.concat([Buffer.from('fine\ncaf'), Buffer.from([0xe9]), Buffer.from(' au lait\n')]));
+    const result = await predict('latin1.txt');
+    expect(result.code).toBe(EXIT_CODES.input);
+    expect(result.stderr).toMatch(new RegExp(`^carl predict-va: ${file}:2: invalid UTF-8 byte 0xe9`));
+  });
+
+  it('refuses an unbalanced quote instead of swallowing the next lines', async () => {
+    const file = write('quote.csv', 'text\n"never closed\nsecond text\n');
+    const result = await predict('quote.csv', '--skip-bad-rows');
+    expect(result.code).toBe(EXIT_CODES.input);
+    expect(result.stderr).toMatch(new RegExp(`^carl predict-va: ${file}:2: unterminated quoted field`));
+  });
+
+  it('refuses empty texts and duplicate ids, and skips them with --skip-bad-rows, listing each', async () => {
+    const empty = write('empty.csv', 'id,text\na,good day\nb,\nc,bad day\n');
+    expect(await predict('empty.csv')).toMatchObject({ code: EXIT_CODES.input, stderr: expect.stringMatching(new RegExp(`^carl predict-va: ${empty}:3 \\[text\\]: empty text \\(.*--skip-bad-rows`)) });
+    const dup = write('dup.jsonl', '{"id": "x", "text": "one"}\n{"id": "x", "text": "two"}\n');
+    expect((await predict('dup.jsonl')).stderr).toBe(`carl predict-va: ${dup}:2: duplicate id "x" (first seen at ${dup}:1) (to skip such rows and get them listed in the report: skipBadRows: true in code, --skip-bad-rows on the carl command line)\n`);
+    // Skipping gets past the input (the missing model is the next error) and lists what was skipped.
+    const skipped = await predict('empty.csv', '--skip-bad-rows');
+    expect(skipped.code).toBe(EXIT_CODES.input);
+    expect(skipped.stderr).toBe(`carl: skipped 1 bad row:\n  ${empty}:3 [text]: empty text\ncarl predict-va: ${path.join(root, 'nowhere')}: model folder not found\n`);
+  });
+
+  it('takes ids from an id column by itself, and line numbers that survive blank lines', async () => {
+    const model = path.join(root, 'run', 'model');
+    if (!fs.existsSync(model)) await carl('train', '--out', 'run', '--train-file', 'rated.csv', '--rating-scale', '1,9', ...tiny);
+    write('ids.csv', 'text,id\nhappy,h1\nsad,s1\n');
+    const byColumn = await carl('predict-va', '--model', 'run/model', '--input', 'ids.csv', '--json');
+    expect(byColumn.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(['h1', 's1']);
+    write('gaps.txt', 'happy\n\n\nsad\n');
+    const byLine = await carl('embed', '--model', 'run/model', '--input', 'gaps.txt');
+    expect(byLine.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string; text: string })).map((r) => [r.id, r.text])).toEqual([
+      ['1', 'happy'],
+      ['4', 'sad'],
+    ]);
+  }, 120_000);
+});
+
+describe('carl refit-head and the missing-data message', () => {
+  it('refits the VA head of a finished run', async () => {
+    if (!fs.existsSync(path.join(root, 'run', 'model'))) await carl('train', '--out', 'run', '--train-file', 'rated.csv', '--rating-scale', '1,9', ...tiny);
+    const refit = await carl('refit-head', '--out', 'run', '--train-file', 'rated.csv', '--rating-scale', '1,9', '--ridge-alpha', '10', '--backend', 'wasm');
+    expect(refit.stderr).toMatch(/refit-head: ridge α 10, 10/);
+    expect(refit).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Refitted the VA head of run from its model \(ridge α 10, 10\)\.\nModel: /) });
+    const info = JSON.parse(fs.readFileSync(path.join(root, 'run', 'model', 'carl.json'), 'utf8')) as { vaHead: { alpha: number[] } };
+    expect(info.vaHead.alpha).toEqual([10, 10]);
+    expect((await carl('refit-head', '--out', 'no-run')).code).toBe(EXIT_CODES.input);
+    expect((await carl('refit-head', '--out', 'run', '--ridge-alpha', '-1')).code).toBe(EXIT_CODES.usage);
+  }, 120_000);
+
+  it('tells a command-line user about --data-dir and CARL_DATA_DIR when a corpus is missing', async () => {
+    fs.mkdirSync(path.join(root, 'no-corpora'), { recursive: true });
+    const result = await withEnv({ CARL_OFFLINE: '1', XDG_CACHE_HOME: path.join(root, 'no-cache') }, () =>
+      carl('pretrain', '--out', 'mlm-missing', '--data', 'emobank', '--data-dir', 'no-corpora', '--steps', '1'),
+    );
+    expect(result.code).toBe(EXIT_CODES.input);
+    expect(result.stderr).toMatch(/dataset "emobank" not found/);
+    expect(result.stderr).toMatch(/set CARL_DATA_DIR to a folder containing emobank\/ \(on the carl command line: --data-dir DIR/);
+  });
 });

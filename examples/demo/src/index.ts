@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: trains the `tiny` preset briefly on EmoBank with a baseline and with CARL (same
+ * `npm run demo` (at the repository root) or `npm start` here: trains the `tiny` preset briefly on EmoBank with a baseline and with CARL (same
  * encoder initialisation, data and step budget), then scores valence and arousal on EmoBank's
  * official test split with a ridge probe on the frozen embeddings, and prints a table.
  */
@@ -50,6 +50,7 @@ const REQUIRED_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   '@carl/momentum-queue': ['MomentumTarget', 'LabeledQueue', 'momentumSchedule'],
   '@carl/saliency-perturbation': ['perturbSalientTokens', 'PerturbedTokenDetectionHead', 'perturbedTokenDetectionLoss'],
   '@carl/eval-benchmarks': ['evaluate', 'fitRidge'],
+  '@carl/trainer': ['trainCarl', 'createProgress', 'formatDuration', 'embedTexts'],
 };
 
 /**
@@ -99,9 +100,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRow[]> {
   const encoderPkg = require('@carl/encoder') as typeof import('@carl/encoder');
   const datasets = require('@carl/datasets') as typeof import('@carl/datasets');
   const evalPkg = require('@carl/eval-benchmarks') as typeof import('@carl/eval-benchmarks');
-  const { trainCarl } = require('./train') as typeof import('./train');
-  const { createProgress, formatDuration } = require('./progress') as typeof import('./progress');
-  const { embedTexts } = require('./embed') as typeof import('./embed');
+  const { trainCarl, createProgress, formatDuration, embedTexts } = require('@carl/trainer') as typeof import('@carl/trainer');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const methods = options.methods ?? ['mse-regression', 'carl'];
@@ -157,7 +156,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRow[]> {
       const began = Date.now();
       const result = await trainCarl(
         {
-          method: method as import('./config').TrainMethod,
+          method: method as import('@carl/trainer').TrainMethod,
           data: ['emobank'],
           steps,
           batchSize: 32,
@@ -195,7 +194,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRow[]> {
   };
   fs.writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(record, null, 1)}\n`);
   stdout.write(formatDemoTable(rows, Math.min(test.length, options.evalRows ?? Number.POSITIVE_INFINITY), formatDuration));
-  stdout.write(`\nWritten to ${path.join(out, 'results.json')}. Train a full model: carl train --out runs/carl --data emobank --steps 1000\n`);
+  stdout.write(`\nWritten to ${path.join(out, 'results.json')}. Train a full model: npx carl train --out runs/carl --data emobank --steps 1000\n`);
   return rows;
 }
 

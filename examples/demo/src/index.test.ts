@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeWithData } from './__fixtures__/data-dir';
-import { formatDemoTable, missingDependencies, runDemo, type DemoRow } from './demo';
+import { describeWithData } from '@carl/core/testing';
+import { formatDemoTable, missingDependencies, runDemo, type DemoRow } from './index';
 
 describe('demo prerequisites and table', () => {
   it('finds every dependency of the demo in this repository', () => {
