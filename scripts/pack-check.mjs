@@ -41,6 +41,15 @@ try {
       console.error(`✗ ${name}: tarball lacks dist/index.js or dist/index.d.ts (run the build first)`);
       failed.add(name);
     }
+    // A bin must ship in the tarball, or `npx <bin>` fails after install (issue 15).
+    const manifest = manifests.get(name).manifest;
+    const bins = typeof manifest.bin === 'string' ? { [name]: manifest.bin } : (manifest.bin ?? {});
+    for (const [bin, target] of Object.entries(bins)) {
+      if (!files.includes(target.replace(/^\.\//, ''))) {
+        console.error(`✗ ${name}: tarball lacks ${target}, the target of its bin "${bin}"`);
+        failed.add(name);
+      }
+    }
     if (files.some((f) => /\.test\.(js|d\.ts)$/.test(f))) {
       console.error(`✗ ${name}: tarball ships test files`);
       failed.add(name);
@@ -54,7 +63,12 @@ try {
     try {
       run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=optional', '--loglevel=error', ...needed], app);
       const keys = run('node', ['-e', `const m = require(${JSON.stringify(name)}); const k = Object.keys(m); if (k.length === 0) throw new Error('no exports'); console.log(k.length)`], app).trim();
-      console.log(`✓ ${name}: installed alone from its tarball, ${keys} exports`);
+      const bins = Object.keys(typeof manifests.get(name).manifest.bin === 'string' ? { [name]: '' } : (manifests.get(name).manifest.bin ?? {}));
+      for (const bin of bins) {
+        const help = run(join(app, 'node_modules', '.bin', bin), ['--help'], app);
+        if (!/usage/i.test(help)) throw new Error(`\`${bin} --help\` printed no usage:\n${help.slice(0, 400)}`);
+      }
+      console.log(`✓ ${name}: installed alone from its tarball, ${keys} exports${bins.length === 0 ? '' : `, bin ${bins.join(', ')} runs`}`);
     } catch (error) {
       failed.add(name);
       console.error(`✗ ${name}: ${(error.stderr || error.message).split('\n').slice(0, 8).join('\n')}`);

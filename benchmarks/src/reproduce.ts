@@ -1,47 +1,73 @@
 /**
- * `npm run bench:reproduce`: the benchmark behind CARL's claims, on one machine.
+ * `npm run bench:reproduce`: the benchmark behind CARL's claims, on one machine (issue 12's protocol).
  *
- * 1. One common start: a `tiny` encoder (or `--preset`/`--init` for a real checkpoint) with a WordPiece
- *    vocabulary and a short MLM pre-training on the local corpora's training text (never a test split,
- *    and never the k-fold corpora that are evaluated: fb, mr, cr).
- * 2. Every method of the trainer — `none` (the common start, no further training), `mse-regression`,
- *    `simcse`, `supcon-binned`, `carl` and its ablations — trained from that start on the same data
- *    (EmoBank train) and the same step budget, for each seed.
- * 3. The evaluation suite on every model with frozen-embedding probes; per cell mean ± std over seeds,
- *    and a paired test of CARL against the best baseline.
+ * 0. Equal tuning: the sweep of `sweep.ts` (same budget of settings per trained method, EmoBank dev,
+ *    seed 1); every method then trains with its own best setting, and the report says which.
+ * 1. Common starts: `--starts` (default 2) MLM pre-trainings per preset, each with its own seed, on the
+ *    training text of EmoBank, GoEmotions, dair-ai and SST-5 with every sentence that occurs in an
+ *    evaluation test split or k-fold pool removed (counts per corpus in the report). Seed s is paired with
+ *    start ((s − 1) mod starts) + 1, so the spread over seeds includes pre-training.
+ * 2. Methods from those starts on EmoBank train with one step budget: `none` (the start, embedded at the
+ *    same maximum length as trained models), `tfidf` (TF-IDF of word 1–2-grams, no encoder), the trained
+ *    baselines, `carl` and its ablations; `carl` and the best baseline also on the `mini` preset.
+ * 3. The evaluation suite with frozen-embedding probes, then mean, sd, a 95 % bootstrap interval of each
+ *    method's per-seed difference to the best baseline, paired t-tests with Holm's correction, figures.
  *
- * Each (method, seed) is cached under `--cache` (training resumes from its checkpoints), so the run can
- * be stopped and continued in parts; `--aggregate-only` rebuilds the report from what is cached.
+ * Every cell is cached under `--cache` (training and pre-training resume from checkpoints), so the run can
+ * be stopped and continued; `--aggregate-only` rebuilds the report from what is cached.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend, type BackendName, type LabeledText } from '@carl/core';
-import { allRows, loadDataset, type DatasetName } from '@carl/datasets';
-import { createEncoder, loadPretrained, pretrainMLM, savePretrained, trainWordPiece, type PresetName } from '@carl/encoder';
+import { initBackend, type BackendName } from '@carl/core';
+import { allRows, loadDataset } from '@carl/datasets';
 import {
-  compareModels,
+  bootstrapMean,
   evaluate,
+  holm,
   meanStd,
+  pairedTest,
   projectionSvgs,
-  taskBarChartSvg,
+  seriesStyles,
+  taskPanelsSvg,
+  tfidfFeaturizer,
   toMarkdown,
-  trainingCurvesSvg,
+  trainingCurvePanelsSvg,
+  aggregateReports,
+  type CurveFamily,
   type EvaluationReport,
+  type LineSeries,
+  type SeriesStyle,
 } from '@carl/eval-benchmarks';
-import { loadCarlModel, trainCarl, type StepRecord, type TrainConfig } from '@carl/trainer';
+import { trainCarl, type StepRecord, type TrainConfig } from '@carl/trainer';
+import { commonStart, openModel, startDir, type DecontaminationCounts } from './repro-common';
+import { runSweep, SETTINGS_PER_METHOD, tunedFrom, TUNED_METHODS, type SweepFile } from './sweep-grid';
 
-const BASELINES = ['none', 'mse-regression', 'simcse', 'supcon-binned'] as const;
+const BASELINES = ['none', 'tfidf', 'mse-regression', 'simcse', 'supcon-binned'] as const;
 const ABLATIONS = ['carl-no-ptd', 'carl-no-momentum', 'carl-discrete', 'carl-random-tokens'] as const;
 const ALL_METHODS = [...BASELINES, 'carl', ...ABLATIONS] as const;
-/** Corpora whose training text the MLM pre-training may read (k-fold evaluation corpora are excluded). */
-const PRETRAIN_CORPORA: readonly DatasetName[] = ['emobank', 'goemotions', 'dair-ai-emotion', 'sst5'];
+/** Methods that train nothing: `none` embeds with the start, `tfidf` has no encoder. */
+const UNTRAINED = new Set<string>(['none', 'tfidf']);
+/** Loss family of each trained method (one training-curve panel each: their losses are on different scales). */
+const CARL_FAMILY = { title: 'CARL and ablations: MCCL + λ·PTD', yLabel: 'MCCL + λ·PTD loss' };
+const LOSS_FAMILY: Readonly<Record<string, { readonly title: string; readonly yLabel: string }>> = {
+  'mse-regression': { title: 'mse-regression: MSE on valence/arousal', yLabel: 'MSE loss' },
+  simcse: { title: 'simcse: InfoNCE', yLabel: 'InfoNCE loss' },
+  'supcon-binned': { title: 'supcon-binned: SupCon on VA bins', yLabel: 'SupCon loss' },
+  carl: CARL_FAMILY,
+  'carl-no-ptd': CARL_FAMILY,
+  'carl-no-momentum': CARL_FAMILY,
+  'carl-discrete': CARL_FAMILY,
+  'carl-random-tokens': CARL_FAMILY,
+};
 
 interface Cell {
   readonly method: string;
+  readonly preset: string;
   readonly seed: number;
-  /** Trainer options set for this cell beyond the shared budget (from --config). */
+  readonly start: number;
+  /** Trainer options set for this cell beyond the shared budget (its tuned setting). */
   readonly config: Partial<TrainConfig>;
   readonly report: EvaluationReport;
   readonly trainSeconds: number;
@@ -51,21 +77,26 @@ interface Cell {
 function parse() {
   const { values } = parseArgs({
     options: {
-      preset: { type: 'string', default: 'tiny' },
+      presets: { type: 'string', default: 'tiny,mini' },
+      'mini-methods': { type: 'string', default: 'carl,best' },
       init: { type: 'string' },
       backend: { type: 'string', default: 'auto' },
-      seeds: { type: 'string', default: '1,2,3' },
+      seeds: { type: 'string', default: '1,2,3,4,5' },
+      starts: { type: 'string', default: '2' },
       methods: { type: 'string', default: ALL_METHODS.join(',') },
       tasks: { type: 'string' },
       steps: { type: 'string', default: '1000' },
       'batch-size': { type: 'string', default: '32' },
       'max-length': { type: 'string', default: '48' },
       'pretrain-steps': { type: 'string', default: '3000' },
+      'mini-pretrain-steps': { type: 'string' },
       'vocab-size': { type: 'string', default: '8000' },
-      'max-train': { type: 'string', default: '2000' },
-      'max-test': { type: 'string', default: '1000' },
-      config: { type: 'string' },
-      cache: { type: 'string', default: path.join(__dirname, '..', '.cache', 'reproduce') },
+      'max-train': { type: 'string', default: '0' },
+      'max-test': { type: 'string', default: '0' },
+      'sweep-budget': { type: 'string', default: String(SETTINGS_PER_METHOD) },
+      'sweep-steps': { type: 'string' },
+      'no-sweep': { type: 'boolean', default: false },
+      cache: { type: 'string', default: path.join(__dirname, '..', '.cache', 'reproduce-v2') },
       out: { type: 'string', default: path.join(__dirname, '..', 'results', 'reproduce') },
       'aggregate-only': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -75,18 +106,28 @@ function parse() {
 }
 
 const HELP = `npm run bench:reproduce -- [options]
-  --preset tiny|mini|bert-base|roberta-base   encoder shape of the common start (default tiny)
-  --init DIR          start from this Hugging Face checkpoint instead of the MLM-pretrained tiny encoder
-  --backend NAME      auto | wasm | cpu | tensorflow | tensorflow-gpu (default auto)
-  --seeds 1,2,3       training and evaluation seeds (default 1,2,3)
-  --methods a,b       subset of: ${ALL_METHODS.join(', ')}
-  --tasks a,b         evaluation tasks (default: the whole suite)
-  --steps N           optimiser steps per method (default 1000)
-  --pretrain-steps N  MLM steps of the common start (default 3000; ignored with --init)
-  --max-train N / --max-test N   probe rows per task (default 2000 / 1000)
-  --config FILE       JSON of extra trainer options applied to every method (e.g. a sweep point)
+  --presets tiny,mini   encoder shapes (default tiny,mini; mini runs only --mini-methods)
+  --mini-methods a,b    methods on the second preset (default carl,best = CARL and the best tiny baseline)
+  --init DIR            start from this Hugging Face checkpoint instead of the MLM starts (one start)
+  --backend NAME        auto | wasm | cpu | tensorflow | tensorflow-gpu (default auto)
+  --seeds 1,2,3,4,5     training and evaluation seeds (default 1–5)
+  --starts N            MLM starts per preset; seed s uses start ((s−1) mod N) + 1 (default 2)
+  --methods a,b         subset of: ${ALL_METHODS.join(', ')}
+  --tasks a,b           evaluation tasks (default: the whole suite)
+  --steps N             optimiser steps per method (default 1000)
+  --pretrain-steps N    MLM steps of each tiny start (default 3000); --mini-pretrain-steps for mini (default the same)
+  --max-train N / --max-test N   probe rows per task (default 0 = the whole splits)
+  --sweep-budget N      settings per trained method in the equal-tuning sweep (default ${SETTINGS_PER_METHOD})
+  --sweep-steps N       steps per sweep cell (default --steps)
+  --no-sweep            use the tuned settings already in <out>/sweep.json (library defaults where absent)
   --cache DIR / --out DIR        cached runs / where the report goes
-  --aggregate-only    rebuild the report from cached cells`;
+  --aggregate-only      rebuild the report from cached cells`;
+
+const int = (v: string, name: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+  return n;
+};
 
 async function main(): Promise<void> {
   const args = parse();
@@ -99,15 +140,14 @@ async function main(): Promise<void> {
   const methods = args.methods.split(',').map((m) => m.trim());
   const unknown = methods.filter((m) => !(ALL_METHODS as readonly string[]).includes(m));
   if (unknown.length > 0) throw new Error(`unknown method(s) ${unknown.join(', ')}; known: ${ALL_METHODS.join(', ')}`);
-  const int = (v: string, name: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
-    return n;
-  };
+  const presets = args.presets.split(',').map((p) => p.trim()).filter((p) => p !== '');
   const steps = int(args.steps, 'steps');
   const batchSize = int(args['batch-size'], 'batch-size');
   const maxLength = int(args['max-length'], 'max-length');
-  const extra: Partial<TrainConfig> = args.config === undefined ? {} : JSON.parse(fs.readFileSync(args.config, 'utf8'));
+  const starts = Math.max(1, int(args.starts, 'starts'));
+  const pretrainSteps = int(args['pretrain-steps'], 'pretrain-steps');
+  const pretrainOf = (preset: string): number => (preset === 'tiny' || args['mini-pretrain-steps'] === undefined ? pretrainSteps : int(args['mini-pretrain-steps'], 'mini-pretrain-steps'));
+  const vocabSize = int(args['vocab-size'], 'vocab-size');
   const tasks = args.tasks?.split(',').map((t) => t.trim());
   const cacheDir = path.resolve(args.cache);
   const outDir = path.resolve(args.out);
@@ -115,115 +155,176 @@ async function main(): Promise<void> {
   fs.mkdirSync(outDir, { recursive: true });
   const backend = await initBackend(args.backend === 'auto' ? {} : { backend: args.backend as BackendName });
   log(`backend ${backend.backend}; cache ${cacheDir}`);
-
-  const startDir = args.init ?? (args['aggregate-only'] ? path.join(cacheDir, 'start') : await commonStart(cacheDir, args.preset, int(args['pretrain-steps'], 'pretrain-steps'), int(args['vocab-size'], 'vocab-size'), maxLength));
   const evalOptions = { tasks, maxTrain: int(args['max-train'], 'max-train'), maxTest: int(args['max-test'], 'max-test') };
+  const sweepFile = path.join(outDir, 'sweep.json');
+
+  // 0. Equal tuning.
+  let sweep: SweepFile | undefined;
+  if (!args['aggregate-only'] && !args['no-sweep'] && args.init === undefined) {
+    sweep = await runSweep({
+      methods: TUNED_METHODS.filter((m) => methods.some((x) => tunedFrom(x) === m)),
+      budget: int(args['sweep-budget'], 'sweep-budget'),
+      steps: args['sweep-steps'] === undefined ? steps : int(args['sweep-steps'], 'sweep-steps'),
+      batchSize,
+      maxLength,
+      cacheDir,
+      out: sweepFile,
+      backend: backend.backend,
+      start: { pretrainSteps, vocabSize },
+      log,
+    });
+  } else if (fs.existsSync(sweepFile)) {
+    sweep = JSON.parse(fs.readFileSync(sweepFile, 'utf8')) as SweepFile;
+  }
+  const tunedConfig = (method: string): Partial<TrainConfig> => {
+    const from = tunedFrom(method);
+    return from === undefined ? {} : { ...(sweep?.best?.[from]?.config ?? {}) };
+  };
+
+  const startFor = async (preset: string, seed: number): Promise<{ dir: string; start: number }> => {
+    const start = ((seed - 1) % starts) + 1;
+    if (args.init !== undefined) return { dir: args.init, start: 1 };
+    if (args['aggregate-only']) return { dir: startDir(cacheDir, preset, start), start };
+    return { dir: await commonStart({ cacheDir, preset, start, pretrainSteps: pretrainOf(preset), vocabSize, maxLength, log }), start };
+  };
 
   const cells: Cell[] = [];
-  for (const seed of seeds) {
-    for (const method of methods) {
-      const cellDir = path.join(cacheDir, 'runs', `${method}-seed${seed}`);
-      const resultFile = path.join(cellDir, 'cell.json');
-      if (fs.existsSync(resultFile)) {
-        cells.push(JSON.parse(fs.readFileSync(resultFile, 'utf8')) as Cell);
-        continue;
-      }
-      if (args['aggregate-only']) continue;
-      log(`— ${method}, seed ${seed}`);
-      const t0 = Date.now();
-      let modelDir = startDir;
-      let history: readonly StepRecord[] = [];
-      let trainSeconds = 0;
-      if (method !== 'none') {
+  const runCell = async (method: string, preset: string, seed: number): Promise<void> => {
+    const name = preset === 'tiny' ? method : `${method} (${preset})`;
+    const cellDir = path.join(cacheDir, 'runs', `${method}${preset === 'tiny' ? '' : `@${preset}`}-seed${seed}`);
+    const resultFile = path.join(cellDir, 'cell.json');
+    if (fs.existsSync(resultFile)) {
+      cells.push(JSON.parse(fs.readFileSync(resultFile, 'utf8')) as Cell);
+      return;
+    }
+    if (args['aggregate-only']) return;
+    const { dir: start, start: startIndex } = method === 'tfidf' ? { dir: '', start: 0 } : await startFor(preset, seed);
+    log(`— ${name}, seed ${seed}${method === 'tfidf' ? '' : `, start ${startIndex}`}`);
+    const t0 = Date.now();
+    const config = tunedConfig(method);
+    let history: readonly StepRecord[] = [];
+    let trainSeconds = 0;
+    let report: EvaluationReport;
+    const common = {
+      model: name,
+      backend: backend.backend,
+      seed,
+      ...(evalOptions.maxTrain > 0 ? { maxTrain: evalOptions.maxTrain } : {}),
+      ...(evalOptions.maxTest > 0 ? { maxTest: evalOptions.maxTest } : {}),
+      ...(evalOptions.tasks === undefined ? {} : { tasks: evalOptions.tasks }),
+      onProgress: (m: string) => {
+        if (!m.startsWith('embedded')) log(`  ${m}`);
+      },
+    };
+    if (method === 'tfidf') {
+      report = await evaluate({ ...common, featurizer: tfidfFeaturizer() });
+    } else {
+      let modelDir = start;
+      if (!UNTRAINED.has(method)) {
+        const out = path.join(cellDir, 'train');
         const result = await trainCarl(
-          { ...extra, method: method as TrainConfig['method'], init: startDir, seed, steps, batchSize, maxLength, data: ['emobank'], checkpointEvery: 250, logEvery: 100 },
-          { out: path.join(cellDir, 'train'), resume: true, onStep: (r) => { if (r.step % 250 === 0) log(`  step ${r.step}/${steps} loss ${r.loss.toFixed(4)}`); } },
+          { ...config, method: method as TrainConfig['method'], init: start, seed, steps, batchSize, maxLength, data: ['emobank'], checkpointEvery: 250, logEvery: 100 },
+          { out, resume: fs.existsSync(out), onStep: (r) => { if (r.step % 250 === 0) log(`  step ${r.step}/${steps} loss ${r.loss.toFixed(4)}`); } },
         );
-        if (result.modelDir === undefined) throw new Error(`${method} seed ${seed} did not complete`);
+        if (result.modelDir === undefined) throw new Error(`${name} seed ${seed} did not complete`);
         modelDir = result.modelDir;
         history = result.history;
         trainSeconds = result.seconds;
       }
-      const report = await evaluateModel(modelDir, method, seed, backend.backend, evalOptions);
-      const cell: Cell = { method, seed, config: extra, report, trainSeconds, history };
-      fs.mkdirSync(cellDir, { recursive: true });
-      fs.writeFileSync(resultFile, JSON.stringify(cell));
-      cells.push(cell);
-      log(`  done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      const model = await openModel(modelDir, maxLength);
+      try {
+        report = await evaluate({ ...common, embed: (texts) => model.embed(texts) });
+      } finally {
+        model.dispose();
+      }
     }
-  }
-  await writeReport(cells, { outDir, cacheDir, startDir, backend: backend.backend, seeds, steps, batchSize, maxLength, evalOptions, began });
-}
+    const cell: Cell = { method: name, preset, seed, start: startIndex, config, report, trainSeconds, history };
+    fs.mkdirSync(cellDir, { recursive: true });
+    fs.writeFileSync(resultFile, JSON.stringify(cell));
+    cells.push(cell);
+    log(`  done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  };
 
-async function evaluateModel(modelDir: string, method: string, seed: number, backend: string, options: { tasks?: string[]; maxTrain: number; maxTest: number }): Promise<EvaluationReport> {
-  const model = await openModel(modelDir);
-  try {
-    return await evaluate({
-      embed: (texts) => model.embed(texts),
-      model: method,
-      backend,
-      seed,
-      // 0 = no cap (the whole splits).
-      ...(options.maxTrain > 0 ? { maxTrain: options.maxTrain } : {}),
-      ...(options.maxTest > 0 ? { maxTest: options.maxTest } : {}),
-      ...(options.tasks === undefined ? {} : { tasks: options.tasks }),
-    });
-  } finally {
-    model.dispose();
+  const [first, ...others] = presets;
+  for (const seed of seeds) for (const method of methods) await runCell(method, first ?? 'tiny', seed);
+  const best = pickBestBaseline(cells);
+  for (const preset of others) {
+    const wanted = args['mini-methods'].split(',').map((m) => (m.trim() === 'best' ? best : m.trim())).filter((m): m is string => m !== undefined && m !== 'tfidf');
+    for (const seed of seeds) for (const method of [...new Set(wanted)]) await runCell(method, preset, seed);
   }
-}
-
-/** A trained model folder (encoder + VA head) or a bare Hugging Face checkpoint (the common start). */
-async function openModel(dir: string): Promise<{ embed(texts: readonly string[]): Float32Array[]; dispose(): void }> {
-  if (fs.existsSync(path.join(dir, 'carl.json'))) return loadCarlModel(dir);
-  const encoder = await loadPretrained(dir);
-  return { embed: (texts) => encoder.embed([...texts]).map((row) => Float32Array.from(row)), dispose: () => encoder.dispose() };
-}
-
-/** The MLM-pretrained encoder every method starts from (cached; the pre-training resumes). */
-async function commonStart(cacheDir: string, preset: string, pretrainSteps: number, vocabSize: number, maxLength: number): Promise<string> {
-  const dir = path.join(cacheDir, 'start');
-  if (fs.existsSync(path.join(dir, 'config.json'))) return dir;
-  const texts: string[] = [];
-  for (const name of PRETRAIN_CORPORA) {
-    const dataset = await loadDataset(name);
-    texts.push(...dataset.splits.train.map((r: LabeledText) => r.text));
-  }
-  log(`common start: WordPiece ${vocabSize} + ${pretrainSteps} MLM steps on ${texts.length} training sentences (${PRETRAIN_CORPORA.join(', ')})`);
-  const tokenizer = trainWordPiece(texts, { vocabSize });
-  const encoder = createEncoder({ preset: preset as PresetName, tokenizer, seed: 0 });
-  const result = await pretrainMLM({
-    encoder,
-    texts,
-    steps: pretrainSteps,
-    batchSize: 64,
-    maxLength,
-    seed: 0,
-    checkpointDir: path.join(cacheDir, 'start-mlm'),
-    checkpointEvery: 100,
-    resume: true,
-    onProgress: (p) => {
-      if (p.step % 50 === 0) log(`  mlm step ${p.step}/${pretrainSteps} loss ${p.loss.toFixed(3)}`);
-    },
-  });
-  await savePretrained(encoder, dir);
-  fs.writeFileSync(path.join(dir, 'mlm-losses.json'), JSON.stringify(result.losses));
-  encoder.dispose();
-  return dir;
+  await writeReport(cells, { outDir, cacheDir, backend: backend.backend, seeds, starts, steps, batchSize, maxLength, evalOptions, began, sweep, presets, pretrainOf, init: args.init });
 }
 
 interface ReportContext {
   readonly outDir: string;
   readonly cacheDir: string;
-  readonly startDir: string;
   readonly backend: string;
   readonly seeds: readonly number[];
+  readonly starts: number;
   readonly steps: number;
   readonly batchSize: number;
   readonly maxLength: number;
   readonly evalOptions: { tasks?: string[]; maxTrain: number; maxTest: number };
   readonly began: number;
+  readonly sweep: SweepFile | undefined;
+  readonly presets: readonly string[];
+  readonly pretrainOf: (preset: string) => number;
+  readonly init: string | undefined;
 }
+
+/** One row of the comparison with the best baseline: per-seed differences on one metric. */
+interface Comparison {
+  readonly method: string;
+  readonly task: string;
+  readonly metric: string;
+  readonly label: string;
+  readonly n: number;
+  readonly mean: number;
+  readonly sd: number;
+  readonly interval: readonly [number, number];
+  readonly p: number;
+  readonly pHolm: number;
+}
+
+function compareToBaseline(reports: readonly EvaluationReport[], baseline: string): Comparison[] {
+  const agg = aggregateReports([...reports], 'headline');
+  const base = agg.rows.find((r) => r.model === baseline);
+  if (base === undefined) return [];
+  const rows: Omit<Comparison, 'pHolm'>[] = [];
+  for (const row of agg.rows.filter((r) => r.model !== baseline)) {
+    for (const col of agg.columns) {
+      const key = `${col.task}/${col.metric}`;
+      const a = row.cells[key];
+      const b = base.cells[key];
+      if (a === undefined || b === undefined) continue;
+      // Pair by seed; a lower-is-better metric is flipped so a positive difference always means "better".
+      const sign = col.higherIsBetter ? 1 : -1;
+      const diffs: number[] = [];
+      a.seeds.forEach((seed, i) => {
+        const j = b.seeds.indexOf(seed);
+        const x = a.values[i] as number;
+        const y = j < 0 ? Number.NaN : (b.values[j] as number);
+        if (Number.isFinite(x) && Number.isFinite(y)) diffs.push(sign * (x - y));
+      });
+      if (diffs.length === 0) continue;
+      const ms = meanStd(diffs);
+      const interval = bootstrapMean(diffs, { seed: 1 }).interval;
+      const p = diffs.length >= 2 && ms.std > 0 ? pairedTest(diffs, diffs.map(() => 0)).p : Number.NaN;
+      rows.push({ method: row.model, task: col.task, metric: col.metric, label: col.label, n: diffs.length, mean: ms.mean, sd: ms.std, interval, p });
+    }
+  }
+  const adjusted = holm(rows.map((r) => r.p));
+  return rows.map((r, i) => ({ ...r, pHolm: adjusted[i] as number }));
+}
+
+/** Two-sided 5 % critical values of Student's t for 1–9 degrees of freedom. */
+const T_CRITICAL = [Number.NaN, 12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26];
+
+const STATS_NOTE = (n: number, family: number): string => `**What ${n} seed${n === 1 ? '' : 's'} can and cannot support.** Each seed pairs one MLM start with one training run and one set of probe splits, so a per-seed difference carries pre-training, training and split noise together. With n = ${n}:
+- A paired t-test has ${Math.max(0, n - 1)} degrees of freedom (two-sided 5 % needs |t| > ${n >= 2 && n <= 10 ? (T_CRITICAL[n - 1] as number).toFixed(2) : 'the t quantile for that df'}) and leans on normality that ${n} values cannot check. The sign-flip permutation test cannot go below p = ${(2 / 2 ** n).toFixed(4)}.
+- The bootstrap interval over seeds is a percentile interval of ${n} values: it can never be wider than their range, so it is too narrow on average (it undercovers at this n); read it as a description of the spread, not as a guarantee.
+- Holm's correction over the ${family} comparisons in this table controls the chance of any false "better/worse" claim; with n = ${n} only large, consistent differences survive it. An uncorrected p < 0.05 here is expected about ${(0.05 * family).toFixed(1)} times by chance alone.
+- So: a difference whose Holm-adjusted p is small **and** whose interval excludes 0 is a finding on this machine's budget; anything else is "no detectable difference at this n", never evidence of equality. Claims about other model sizes, longer training or other data need their own runs.`;
 
 async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<void> {
   if (cells.length === 0) {
@@ -232,63 +333,153 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
   }
   const reports = cells.map((c) => c.report);
   const present = [...new Set(cells.map((c) => c.method))];
-  const comparisons: Record<string, unknown> = {};
-  if (present.includes('carl')) {
-    for (const baseline of BASELINES.filter((b) => present.includes(b))) comparisons[baseline] = compareModels(reports, 'carl', baseline);
-  }
-  const bestBaseline = pickBestBaseline(cells, present);
+  const styles = seriesStyles([...ALL_METHODS, ...ALL_METHODS.map((m) => `${m} (mini)`)].filter((m) => present.includes(m)).concat(present.filter((m) => !(ALL_METHODS as readonly string[]).includes(m) && !m.endsWith('(mini)'))));
+  const bestBaseline = pickBestBaseline(cells);
+  const comparisons = bestBaseline === undefined ? [] : compareToBaseline(reports, bestBaseline);
   const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
   const versions = Object.fromEntries(['@carl/trainer', '@carl/encoder', '@tensorflow/tfjs-core'].map((p) => [p, require(`${p}/package.json`).version as string]));
+  const startsUsed = [...new Set(cells.filter((c) => c.start > 0).map((c) => `${c.preset}:${c.start}`))].sort();
+  const decontamination: Record<string, Record<string, DecontaminationCounts>> = {};
+  const mlm: Record<string, { steps: number; first: number; last100: number; curve: { step: number; loss: number }[] }> = {};
+  for (const key of startsUsed) {
+    const [preset, start] = key.split(':') as [string, string];
+    const dir = ctx.init ?? startDir(ctx.cacheDir, preset, Number(start));
+    const counts = path.join(dir, 'decontamination.json');
+    if (fs.existsSync(counts)) decontamination[key] = JSON.parse(fs.readFileSync(counts, 'utf8')) as Record<string, DecontaminationCounts>;
+    const lossFile = path.join(dir, 'mlm-losses.json');
+    if (fs.existsSync(lossFile)) {
+      const losses = JSON.parse(fs.readFileSync(lossFile, 'utf8')) as number[];
+      const every = Math.max(1, Math.floor(losses.length / 300));
+      const tail = losses.slice(-100);
+      mlm[key] = { steps: losses.length, first: losses[0] ?? Number.NaN, last100: tail.reduce((s, v) => s + v, 0) / Math.max(1, tail.length), curve: losses.flatMap((loss, i) => (i % every === 0 || i === losses.length - 1 ? [{ step: i + 1, loss }] : [])) };
+    }
+  }
+  const probeSeconds = (c: Cell): Record<string, number> => Object.fromEntries(c.report.tasks.map((t) => [t.task, ('probe' in t ? (t.probe as { seconds?: number }).seconds : undefined) ?? Number.NaN]));
+  const probeTimings = Object.fromEntries(present.map((m) => {
+    const mine = cells.filter((c) => c.method === m);
+    const tasks = [...new Set(mine.flatMap((c) => c.report.tasks.map((t) => t.task)))];
+    return [m, Object.fromEntries(tasks.map((t) => [t, meanStd(mine.map((c) => probeSeconds(c)[t] ?? Number.NaN)).mean]).filter(([, v]) => Number.isFinite(v as number)))];
+  }));
+  const tuning = Object.fromEntries(present.map((m) => {
+    const base = m.replace(/ \(.*\)$/, '');
+    const from = tunedFrom(base);
+    const chosen = from === undefined ? undefined : ctx.sweep?.best?.[from];
+    return [m, from === undefined ? 'nothing to train (probe penalties by cross-validation on training rows)' : chosen === undefined ? 'library defaults (no sweep result)' : { tunedAs: from, setting: chosen.setting, devScore: chosen.devScore, config: chosen.config }];
+  }));
   const summary = {
     date: new Date().toISOString(),
     machine,
     backend: ctx.backend,
     versions,
-    budget: { seeds: ctx.seeds, steps: ctx.steps, batchSize: ctx.batchSize, maxLength: ctx.maxLength, trainingData: 'emobank (train split)', evaluation: ctx.evalOptions },
-    methodConfig: Object.fromEntries(present.map((m) => [m, cells.find((c) => c.method === m)?.config ?? {}])),
-    start: ctx.startDir,
+    protocol: {
+      seeds: ctx.seeds,
+      starts: `${ctx.starts} MLM start(s) per preset; seed s uses start ((s − 1) mod ${ctx.starts}) + 1`,
+      presets: ctx.presets,
+      pretrainSteps: Object.fromEntries(ctx.presets.map((p) => [p, ctx.pretrainOf(p)])),
+      steps: ctx.steps,
+      batchSize: ctx.batchSize,
+      maxLength: `${ctx.maxLength} tokens for training and for embedding every model, \`none\` included`,
+      trainingData: 'emobank (train split)',
+      evaluation: { ...ctx.evalOptions, caps: ctx.evalOptions.maxTrain === 0 && ctx.evalOptions.maxTest === 0 ? 'none (whole splits)' : 'seeded subsets' },
+    },
+    tuning: { sweep: 'sweep.json', perMethod: tuning },
+    decontamination,
+    mlm,
     wallSecondsThisInvocation: (Date.now() - ctx.began) / 1000,
     trainSeconds: Object.fromEntries(present.map((m) => [m, meanStd(cells.filter((c) => c.method === m).map((c) => c.trainSeconds))])),
-    cells: cells.map((c) => ({ method: c.method, seed: c.seed, config: c.config, trainSeconds: c.trainSeconds, finalLoss: c.history.at(-1)?.loss ?? null, tasks: c.report.tasks })),
+    probeSecondsPerTask: probeTimings,
+    cells: cells.map((c) => ({ method: c.method, preset: c.preset, seed: c.seed, start: c.start, config: c.config, trainSeconds: c.trainSeconds, finalLoss: c.history.at(-1)?.loss ?? null, probeSeconds: probeSeconds(c), tasks: c.report.tasks })),
     bestBaseline,
-    carlVsBaselines: comparisons,
+    comparisons,
   };
   fs.writeFileSync(path.join(ctx.outDir, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
+
+  const fmt = (x: number | undefined, d = 3): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
   const lines = [
     '# CARL reproduction benchmark',
     '',
     `${summary.date} · ${machine.cpu} (${machine.cores} cores) · backend ${ctx.backend} · Node ${machine.node}`,
     '',
-    `Budget: seeds ${ctx.seeds.join(', ')}; ${ctx.steps} steps × batch ${ctx.batchSize} (max ${ctx.maxLength} tokens) per method on EmoBank train; probes on ≤ ${ctx.evalOptions.maxTrain} train / ≤ ${ctx.evalOptions.maxTest} test rows per task.`,
+    `Protocol: seeds ${ctx.seeds.join(', ')}, ${summary.protocol.starts}; presets ${ctx.presets.join(', ')}; ${ctx.steps} steps × batch ${ctx.batchSize} per method on EmoBank train; every model embedded at ${ctx.maxLength} tokens; probes on ${summary.protocol.evaluation.caps === 'none (whole splits)' ? 'the whole splits' : `≤ ${ctx.evalOptions.maxTrain} train / ≤ ${ctx.evalOptions.maxTest} test rows`} of each task. Cells: mean ± sd over seeds.`,
     '',
     toMarkdown(reports),
     '',
-    'Options set beyond @carl/trainer\'s defaults (the full resolved configuration of each run is in its checkpoint state) and the shared budget:',
+    '## Tuning',
     '',
-    ...present.map((m) => `- \`${m}\`: ${JSON.stringify(cells.find((c) => c.method === m)?.config ?? {})}`),
+    `Every trained method was tuned with the same protocol (\`sweep.json\`: ${ctx.sweep?.budget?.['settingsPerMethod'] ?? '—'} settings per method on EmoBank dev, seed 1, first tiny start) and trained here with its own best setting; \`@carl/trainer\`'s defaults are unchanged.`,
+    '',
+    ...present.map((m) => {
+      const t = tuning[m];
+      const notes = typeof t === 'string' ? [] : [...(t?.tunedAs !== m.replace(/ \(.*\)$/, '') ? [`${t?.tunedAs}'s setting`] : []), ...(m.endsWith(')') ? ['tuned on tiny'] : [])];
+      return `- \`${m}\`: ${typeof t === 'string' ? t : `${t?.setting ?? ''} (dev score ${fmt(t?.devScore)}${notes.map((x) => `, ${x}`).join('')})`}`;
+    }),
+    '',
+    '## Decontamination',
+    '',
+    'Before each MLM start was built, every sentence of its text that occurs (lowercased, punctuation and whitespace folded) in an evaluation test split or k-fold pool was removed.',
+    '',
+    '| start | corpus | texts | sentences | removed | texts dropped |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    ...Object.entries(decontamination).flatMap(([start, byCorpus]) => Object.entries(byCorpus).map(([corpus, c]) => `| ${start} | ${corpus} | ${c.texts} | ${c.sentences} | ${c.sentencesRemoved} | ${c.textsDropped} |`)),
+    '',
+    `MLM starts: ${Object.entries(mlm).map(([k, v]) => `${k} ${v.steps} steps, loss ${fmt(v.first)} → ${fmt(v.last100)} (mean of the last 100)`).join('; ') || '—'}.`,
     '',
   ];
-  if (bestBaseline !== undefined && present.includes('carl')) {
-    lines.push(`## CARL against the best baseline (${bestBaseline}, by mean headline score)`, '', '| task | metric | CARL − baseline | p (paired t) |', '| --- | --- | --- | --- |');
-    for (const c of compareModels(reports, 'carl', bestBaseline)) lines.push(`| ${c.task} | ${c.metric} | ${fmt(c.meanDifference)} | ${fmt(c.p)} |`);
-    lines.push('');
+  if (bestBaseline !== undefined) {
+    lines.push(
+      `## Each method against the best baseline (${bestBaseline}, by mean headline score)`,
+      '',
+      'Per-seed differences (method − baseline; for ↓ metrics baseline − method, so positive is always better), paired by seed.',
+      '',
+      '| method | task | metric | n | mean diff | sd | 95 % bootstrap interval | p (paired t) | p (Holm) |',
+      '| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |',
+      ...comparisons.map((c) => `| ${c.method} | ${c.task} | ${c.label} | ${c.n} | ${fmt(c.mean)} | ${fmt(c.sd)} | [${fmt(c.interval[0])}, ${fmt(c.interval[1])}] | ${fmt(c.p)} | ${fmt(c.pHolm)} |`),
+      '',
+      STATS_NOTE(ctx.seeds.length, comparisons.filter((c) => Number.isFinite(c.p)).length),
+      '',
+    );
   }
+  lines.push('## Probe time (seconds per task, all folds and the penalty search, mean over seeds)', '', '| method | ' + [...new Set(Object.values(probeTimings).flatMap((t) => Object.keys(t)))].join(' | ') + ' |');
+  const taskNames = [...new Set(Object.values(probeTimings).flatMap((t) => Object.keys(t)))];
+  lines.push(`| --- | ${taskNames.map(() => '---:').join(' | ')} |`, ...present.map((m) => `| ${m} | ${taskNames.map((t) => fmt((probeTimings[m] as Record<string, number>)[t], 1)).join(' | ')} |`), '');
   fs.writeFileSync(path.join(ctx.outDir, 'results.md'), `${lines.join('\n')}\n`);
-  fs.writeFileSync(path.join(ctx.outDir, 'tasks.svg'), taskBarChartSvg(reports, { title: 'Frozen-embedding probes: mean ± std over seeds' }));
-  const curves = cells.filter((c) => c.seed === ctx.seeds[0] && c.history.length > 0);
-  if (curves.length > 0) {
-    const byStep = new Map<number, Record<string, number>>();
-    for (const c of curves) for (const h of c.history) byStep.set(h.step, { ...(byStep.get(h.step) ?? { step: h.step }), [c.method]: h.loss });
-    fs.writeFileSync(path.join(ctx.outDir, 'training-curves.svg'), trainingCurvesSvg([...byStep.values()], { title: `Training loss (seed ${ctx.seeds[0]})` }));
-  }
-  await writeProjections(ctx, present);
+
+  fs.writeFileSync(path.join(ctx.outDir, 'tasks.svg'), taskPanelsSvg(reports, { styles, title: `Frozen-embedding probes: mean ± sd over ${ctx.seeds.length} seed(s), each panel on its own scale` }));
+  writeCurves(cells, ctx, styles, mlm);
+  await writeProjections(ctx, cells, bestBaseline);
   log(`report written to ${ctx.outDir}`);
 }
 
+function writeCurves(cells: readonly Cell[], ctx: ReportContext, styles: ReadonlyMap<string, SeriesStyle>, mlm: Record<string, { curve: { step: number; loss: number }[] }>): void {
+  const seed = ctx.seeds[0];
+  const families = new Map<string, { yLabel: string; series: LineSeries[] }>();
+  for (const c of cells.filter((x) => x.seed === seed && x.history.length > 0)) {
+    const family = LOSS_FAMILY[c.method.replace(/ \(.*\)$/, '')] ?? { title: c.method, yLabel: 'loss' };
+    // One point per 10 steps keeps the file small; the loss is the mean over those steps.
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let i = 0; i < c.history.length; i += 10) {
+      const chunk = c.history.slice(i, i + 10);
+      xs.push((chunk.at(-1) as StepRecord).step);
+      ys.push(chunk.reduce((s, h) => s + h.loss, 0) / chunk.length);
+    }
+    const style = styles.get(c.method);
+    const entry = families.get(family.title) ?? { yLabel: family.yLabel, series: [] };
+    entry.series.push({ name: c.method, x: xs, y: ys, ...(style === undefined ? {} : { style }) });
+    families.set(family.title, entry);
+  }
+  const panels: CurveFamily[] = [...families.entries()].map(([title, f]) => ({ title: `${title} (seed ${seed})`, yLabel: `${f.yLabel}, mean of 10 steps`, series: f.series }));
+  // Starts are not methods: dark grey, told apart by marker, so they never borrow a method's colour.
+  const startMarkers = ['circle', 'square', 'triangle', 'diamond', 'triangle-down', 'cross', 'star'] as const;
+  const mlmSeries = Object.entries(mlm).map(([key, v], i) => ({ name: `start ${key}`, x: v.curve.map((p) => p.step), y: v.curve.map((p) => p.loss), style: { color: i % 2 === 0 ? '#444444' : '#9a9a9a', marker: startMarkers[i % startMarkers.length] ?? 'circle' } }));
+  if (mlmSeries.length > 0) panels.push({ title: 'MLM pre-training of the common starts', yLabel: 'masked-LM cross-entropy', series: mlmSeries });
+  if (panels.length > 0) fs.writeFileSync(path.join(ctx.outDir, 'training-curves.svg'), trainingCurvePanelsSvg(panels, { title: 'Training losses, one panel per loss family' }));
+}
+
 /** The baseline with the highest mean headline score (VA Pearson and class accuracy, averaged over tasks). */
-function pickBestBaseline(cells: readonly Cell[], present: readonly string[]): string | undefined {
+function pickBestBaseline(cells: readonly Cell[]): string | undefined {
   let best: { name: string; score: number } | undefined;
-  for (const baseline of BASELINES.filter((b) => present.includes(b))) {
+  for (const baseline of BASELINES.filter((b) => cells.some((c) => c.method === b))) {
     const scores = cells.filter((c) => c.method === baseline).flatMap((c) => c.report.tasks.map(headline)).filter(Number.isFinite);
     const score = scores.reduce((s, v) => s + v, 0) / Math.max(1, scores.length);
     if (best === undefined || score > best.score) best = { name: baseline, score };
@@ -305,23 +496,21 @@ function headline(task: EvaluationReport['tasks'][number]): number {
 }
 
 /** PCA pictures of EmoBank test embeddings coloured by valence and arousal, for the first seed's models. */
-async function writeProjections(ctx: ReportContext, present: readonly string[]): Promise<void> {
+async function writeProjections(ctx: ReportContext, cells: readonly Cell[], bestBaseline: string | undefined): Promise<void> {
   const emobank = await loadDataset('emobank');
   const test = (emobank.splits.test ?? allRows(emobank)).filter((r) => r.va !== undefined).slice(0, 600);
-  for (const method of present.filter((m) => m === 'carl' || m === 'none' || m === 'mse-regression')) {
-    const dir = method === 'none' ? ctx.startDir : path.join(ctx.cacheDir, 'runs', `${method}-seed${ctx.seeds[0]}`, 'train', 'model');
+  const seed = ctx.seeds[0] as number;
+  const wanted = new Set(['carl', 'none', 'mse-regression', ...(bestBaseline === undefined || bestBaseline === 'tfidf' ? [] : [bestBaseline])]);
+  for (const cell of cells.filter((c) => c.seed === seed && wanted.has(c.method))) {
+    const dir = cell.method === 'none' ? (ctx.init ?? startDir(ctx.cacheDir, cell.preset, cell.start)) : path.join(ctx.cacheDir, 'runs', `${cell.method}-seed${seed}`, 'train', 'model');
     if (!fs.existsSync(dir)) continue;
-    const model = await openModel(dir);
+    const model = await openModel(dir, ctx.maxLength);
     const embeddings = model.embed(test.map((r) => r.text));
     model.dispose();
-    const svgs = projectionSvgs(embeddings, test.map((r) => r.va!), { title: `${method}: EmoBank test, PCA` });
-    fs.writeFileSync(path.join(ctx.outDir, `projection-${method}-valence.svg`), svgs.valence);
-    fs.writeFileSync(path.join(ctx.outDir, `projection-${method}-arousal.svg`), svgs.arousal);
+    const svgs = projectionSvgs(embeddings, test.map((r) => r.va!), { title: `${cell.method}, EmoBank test (PCA)` });
+    fs.writeFileSync(path.join(ctx.outDir, `projection-${cell.method}-valence.svg`), svgs.valence);
+    fs.writeFileSync(path.join(ctx.outDir, `projection-${cell.method}-arousal.svg`), svgs.arousal);
   }
-}
-
-function fmt(x: number | undefined): string {
-  return x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3);
 }
 
 function log(message: string): void {
@@ -329,6 +518,6 @@ function log(message: string): void {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(error instanceof Error ? error.stack ?? error.message : error);
   process.exit(1);
 });
