@@ -436,10 +436,11 @@ interface SummaryRow {
   readonly allLossesFinite: boolean;
 }
 
-function summarise(measurements: readonly Measurement[], shapes: readonly ShapeName[], threadCounts: readonly number[]): SummaryRow[] {
+function summarise(measurements: readonly Measurement[]): SummaryRow[] {
   const rows: SummaryRow[] = [];
-  for (const shape of shapes) {
-    for (const threads of threadCounts) {
+  // Every shape and thread count in the file, measured now or kept by THROUGHPUT_RESUME from an earlier run.
+  for (const shape of (Object.keys(SHAPES) as ShapeName[]).filter((s) => measurements.some((m) => m.shape === s))) {
+    for (const threads of [...new Set(measurements.filter((m) => m.shape === shape).map((m) => m.threads))].sort((a, b) => a - b)) {
       const of = (kind: Kind): Measurement[] => measurements.filter((m) => m.shape === shape && m.threads === threads && m.kind === kind && m.ok);
       const rounds = [...new Set(measurements.filter((m) => m.shape === shape && m.threads === threads).map((m) => m.round))].sort((a, b) => a - b);
       const pair = (a: Kind, b: Kind, field: 'stepMs' | 'inferMs'): number[] =>
@@ -550,8 +551,8 @@ async function main(): Promise<void> {
         ort: 'the reference Encoder exported by benchmarks/python/export_reference_onnx.py (opset 14), CPU provider, intraOpNumThreads = threads',
       },
       method: 'rounds interleaved (per round: for each shape and thread count, ours, pytorch, carl, ort, each in its own process); a ratio is taken within a round, the summary gives the median over rounds and the min–max',
-      shapes: Object.fromEntries(shapes.map((s) => [s, SHAPES[s]])),
-      summary: summarise(measurements, shapes, threadCounts),
+      shapes: Object.fromEntries((Object.keys(SHAPES) as ShapeName[]).filter((s) => measurements.some((m) => m.shape === s)).map((s) => [s, SHAPES[s]])),
+      summary: summarise(measurements),
       measurements,
     };
     fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
@@ -594,7 +595,7 @@ async function main(): Promise<void> {
   console.log('\nshape      thr  step ours ms  pytorch ms  ratio (min–max)      GFLOP/s (GEMM peak)  CARL step ms  embed/s ours  pytorch  ort   ratio pt  ratio ort');
   const cell = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : String(v));
   const ratio = (r: Spread | null): string => (r === null ? '-' : `${r.median} (${r.min}–${r.max})`);
-  for (const s of summarise(measurements, shapes, threadCounts)) {
+  for (const s of summarise(measurements)) {
     const { simcseStep: st, embedding: e } = s;
     console.log(
       `${s.shape.padEnd(10)} ${String(s.threads).padStart(3)}  ${cell(st.oursMs).padStart(12)}  ${cell(st.pytorchMs).padStart(10)}  ${ratio(st.ratioPytorchOverOurs).padEnd(19)}  ${`${cell(st.achievedGflops)} (${cell(st.gemmPeakGflops)})`.padEnd(19)}  ${cell(s.carlStep.ms).padStart(12)}  ${cell(e.oursSentencesPerS).padStart(12)}  ${cell(e.pytorchSentencesPerS).padStart(7)}  ${cell(e.ortSentencesPerS).padStart(4)}  ${ratio(e.ratioOverPytorch).padStart(8)}  ${ratio(e.ratioOverOrt).padStart(9)}`,

@@ -2,11 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CarlError, ensureBackend, matMul, type Encoder, type EncoderOutput, type VA } from '@carl/core';
-import { fitRidge } from '@carl/eval-benchmarks';
 import { explainSaliency, type SaliencyExplanation, type SaliencyScore } from '@carl/saliency-perturbation';
 import { writeDirAtomic } from './checkpoint';
-import type { TrainConfig, TrainMethod } from './config';
-import type { TrainingRow } from './data';
+import type { TrainMethod } from './config';
 import { embedTexts } from './embed';
 import { defaultEncoderStore, type EncoderStore } from './encoder-store';
 
@@ -38,17 +36,6 @@ export interface CarlModelInfo {
   readonly vaHead: VAHead | null;
   /** How it was trained (config, steps, final loss, seconds, corpora). */
   readonly training: Readonly<Record<string, unknown>> | null;
-}
-
-/**
- * Fits the ridge VA head on the training embeddings (each row once). `ridgeAlpha` 0 chooses the
- * penalty per axis by 5-fold cross-validation.
- */
-export function fitVAHead(encoder: Encoder, rows: readonly TrainingRow[], config: TrainConfig): VAHead {
-  const x = embedTexts(encoder, rows.map((r) => r.text), { maxLength: config.maxLength });
-  const y = rows.map((r) => [r.va.valence, r.va.arousal]);
-  const probe = fitRidge(x, y, config.ridgeAlpha > 0 ? { alphas: [config.ridgeAlpha] } : { seed: config.seed });
-  return { kind: 'ridge', alpha: [...probe.alpha], weights: probe.weights.map((w) => [...w]), intercept: [...probe.intercept], trainedOn: rows.length };
 }
 
 /** Writes `dir` atomically: the encoder (through `store`) and `carl.json`. */
