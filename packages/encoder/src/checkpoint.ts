@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CarlError, ensureBackend } from '@carl/core';
+import { CarlError, ensureBackend, writeFileAtomic } from '@carl/core';
 import type { Tokenizer } from '@carl/core';
 import { maxSequenceLength, parseHfConfig, toHfConfig, type Architecture, type EncoderConfig, type Pooling } from './config';
 import { loadTokenizer, readJson } from './load-tokenizer';
 import { MlmHead, mlmHeadNames } from './mlm';
 import { initialParameters, parameterShapes, TransformerEncoder, type LoadReport } from './model';
-import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile, type FloatDType, type SafetensorsEntry, type TensorToWrite } from './safetensors';
+import { readSafetensorsFile, writeSafetensorsFile, type FloatDType, type SafetensorsEntry, type TensorToWrite } from './safetensors';
 import { TextTokenizer } from './tokenizer-base';
 
 /** Options of {@link loadPretrained}. */

@@ -1,8 +1,7 @@
 import * as path from 'node:path';
 import { Tokenizer as HfCoreTokenizer } from '@huggingface/tokenizers';
-import { CarlError } from '@carl/core';
+import { CarlError, writeFileAtomic } from '@carl/core';
 import type { SpecialTokenIds } from '@carl/core';
-import { writeFileAtomic } from './safetensors';
 import { TextTokenizer, type DecodeOptions } from './tokenizer-base';
 
 /** A parsed `tokenizer.json` (only the fields read here are typed). */

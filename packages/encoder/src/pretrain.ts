@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, CarlError, Random, clipByGlobalNorm, disposeInputs, learningRateSchedule, namedGradients, toEncoderInputs } from '@carl/core';
+import { AdamW, CarlError, Random, clipByGlobalNorm, disposeInputs, learningRateSchedule, namedGradients, toEncoderInputs, writeFileAtomic } from '@carl/core';
 import type { AdamWState, TokenizedBatch } from '@carl/core';
 import { canonicalName, savePretrained } from './checkpoint';
 import { MlmHead } from './mlm';
 import type { TransformerEncoder } from './model';
-import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile, type TensorToWrite } from './safetensors';
+import { readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from './safetensors';
 
 /** Options of {@link pretrainMLM}. */
 export interface PretrainMlmOptions {

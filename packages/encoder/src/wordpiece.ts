@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CarlError } from '@carl/core';
+import { CarlError, writeFileAtomic } from '@carl/core';
 import type { SpecialTokenIds } from '@carl/core';
 import { bertNormalize, bertPreTokenize } from './basic-tokenizer';
-import { writeFileAtomic } from './safetensors';
 import { TextTokenizer, type DecodeOptions } from './tokenizer-base';
 
 /** Options of {@link WordPieceTokenizer}. */

@@ -1,7 +1,7 @@
 import { CarlError, isCarlError, type Encoder } from '@carl/core';
 import { DEFAULT_RIDGE_ALPHAS, fitRidge, type NumericRow, type RidgeProbe } from '@carl/eval-benchmarks';
 import type { TrainingRow } from './data';
-import { embedTexts } from './embed';
+import { embedTexts } from '@carl/encoder';
 import type { VAHead } from './model';
 
 /** Options of {@link fitHeadOnEmbeddings}. */

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createToyEncoder, describeWithBackends, expectClose } from '@carl/core/testing';
 import { SAMPLE_WORDS } from './__fixtures__/affect-sample';
-import { embedTexts } from './embed';
+import { embedTexts } from '@carl/encoder';
 import { variablesStore } from './encoder-store';
 import { MODEL_INFO_FILE, loadCarlModel, writeModelDir, type VAHead } from './model';
 

@@ -5,7 +5,7 @@ import { CarlError, ensureBackend, matMul, type Encoder, type EncoderOutput, typ
 import { explainSaliency, type SaliencyExplanation, type SaliencyScore } from '@carl/saliency-perturbation';
 import { writeDirAtomic } from './checkpoint';
 import type { TrainMethod } from './config';
-import { embedTexts } from './embed';
+import { embedTexts } from '@carl/encoder';
 import { defaultEncoderStore, type EncoderStore } from './encoder-store';
 
 /** The file that makes an encoder folder a CARL model. */
