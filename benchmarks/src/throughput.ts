@@ -87,6 +87,8 @@ interface Measurement {
   readonly threadsUsed?: number;
   readonly lossFinite?: boolean;
   readonly version?: string;
+  /** CPU seconds per wall second of the measuring process: how many cores it kept busy (≤ threads if honoured). */
+  readonly cpuPerWall?: number;
   readonly loadAverage: readonly number[];
   readonly wallS: number;
 }
@@ -304,7 +306,8 @@ async function workerOrt(spec: WorkerSpec): Promise<Partial<Measurement>> {
 
 async function runWorker(spec: WorkerSpec): Promise<Partial<Measurement>> {
   const result = spec.kind === 'ours' ? await workerOurs(spec) : spec.kind === 'ort' ? await workerOrt(spec) : await workerCarl(spec);
-  return { ...result, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
+  const cpu = process.cpuUsage();
+  return { ...result, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), cpuPerWall: round2((cpu.user + cpu.system) / 1e6 / process.uptime()) };
 }
 
 function spawnWorker(spec: WorkerSpec): Partial<Measurement> {
@@ -348,11 +351,43 @@ print(json.dumps({'ms_per_batch': statistics.median(times), 'peer': 'pytorch-' +
                   'peak_rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 `;
 
+// Runs the reference script unchanged and reports the CPU seconds per wall second of the whole process,
+// so a thread count the peer did not honour shows in the results.
+const TORCH_TRAIN = `
+import json, resource, runpy, sys, time
+t0 = time.time()
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({'cpu_per_wall': (ru.ru_utime + ru.ru_stime) / (time.time() - t0)}))
+`;
+
+/** Debian's OpenBLAS built on OpenMP: it shares PyTorch's OpenMP pool instead of starting threads of its own. */
+const OPENBLAS_OPENMP_DIR = process.env['CARL_TORCH_BLAS_DIR'] ?? '/usr/lib/x86_64-linux-gnu/openblas-openmp';
+
+/**
+ * The peer's environment for `threads` threads. `torch.set_num_threads` bounds PyTorch's OpenMP pool only:
+ * Debian's default OpenBLAS (pthreads) keeps one thread per core of its own, so a "1-thread" PyTorch ran its
+ * products on every core, and at 2 threads both pools spun against each other. The BLAS is held to the
+ * same count and, where Debian's OpenMP build is installed (`libopenblas0-openmp`), loaded in its place.
+ */
+export function torchEnv(shape: ShapeName, threads: number): { env: NodeJS.ProcessEnv; blas: string } {
+  const n = String(threads);
+  const openmp = fs.existsSync(path.join(OPENBLAS_OPENMP_DIR, 'libblas.so.3'));
+  const libraryPath = [openmp ? OPENBLAS_OPENMP_DIR : undefined, process.env['LD_LIBRARY_PATH']].filter((p) => p !== undefined && p !== '').join(':');
+  return {
+    env: { ...process.env, SHAPE: shapeEnv(SHAPES[shape]), OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n, ...(libraryPath === '' ? {} : { LD_LIBRARY_PATH: libraryPath }) },
+    blas: openmp ? `openblas-openmp (${OPENBLAS_OPENMP_DIR})` : 'system BLAS, OPENBLAS_NUM_THREADS set',
+  };
+}
+
 function runTorch(shape: ShapeName, threads: number, steps: number): Partial<Measurement> {
-  const env = { ...process.env, SHAPE: shapeEnv(SHAPES[shape]) };
-  const train = spawnSync(PYTHON, [TORCH_REFERENCE, String(steps), String(threads)], { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, env });
+  const { env, blas } = torchEnv(shape, threads);
+  const train = spawnSync(PYTHON, ['-c', TORCH_TRAIN, TORCH_REFERENCE, String(steps), String(threads)], { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, env });
   if (train.status !== 0) return { ok: false, reason: (train.stderr || train.error?.message || `exit ${String(train.status)}`).trim().split('\n').slice(-2).join(' | ') };
-  const t = JSON.parse(train.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}') as { ms_per_step?: number; peer?: string };
+  const lines = train.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { ms_per_step?: number; peer?: string; cpu_per_wall?: number });
+  const t = lines.find((l) => l.ms_per_step !== undefined) ?? {};
+  const cpuPerWall = lines.find((l) => l.cpu_per_wall !== undefined)?.cpu_per_wall;
   const infer = spawnSync(PYTHON, ['-c', TORCH_INFER, TORCH_REFERENCE, String(steps), String(threads)], { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, env });
   const i = infer.status === 0 ? (JSON.parse(infer.stdout.trim().split('\n').pop() ?? '{}') as { ms_per_batch?: number; peak_rss_mib?: number }) : {};
   return {
@@ -360,7 +395,8 @@ function runTorch(shape: ShapeName, threads: number, steps: number): Partial<Mea
     ...(t.ms_per_step === undefined ? { reason: 'no ms_per_step in the reference output' } : { stepMs: t.ms_per_step }),
     ...(i.ms_per_batch === undefined ? {} : { inferMs: round1(i.ms_per_batch) }),
     ...(i.peak_rss_mib === undefined ? {} : { peakRssMiB: Math.round(i.peak_rss_mib) }),
-    ...(t.peer === undefined ? {} : { version: t.peer }),
+    ...(t.peer === undefined ? {} : { version: `${t.peer}, ${blas}` }),
+    ...(cpuPerWall === undefined ? {} : { cpuPerWall: round2(cpuPerWall) }),
   };
 }
 
@@ -547,7 +583,7 @@ async function main(): Promise<void> {
         simcse: '@carl/trainer TrainingModel.step, method simcse (projection head, InfoNCE), micro-batched with gradient caching when the memory plan says so',
         carl: '@carl/trainer TrainingModel.step, method carl (momentum target, queue, saliency-perturbed tokens, PTD head), texts filling the sequence',
         embedding: 'forward pass, dropout off, mean pooling, L2-normalised, batch 32',
-        pytorch: 'torch_tiny_encoder_step.py (same encoder, SimCSE step, Adam) with torch.set_num_threads(threads); inference: its Encoder under no_grad',
+        pytorch: 'torch_tiny_encoder_step.py (same encoder, SimCSE step, Adam) with torch.set_num_threads(threads), OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = threads and the OpenMP build of Debian OpenBLAS when installed (the default pthread OpenBLAS ignores set_num_threads and used every core even at 1 thread); inference: its Encoder under no_grad',
         ort: 'the reference Encoder exported by benchmarks/python/export_reference_onnx.py (opset 14), CPU provider, intraOpNumThreads = threads',
       },
       method: 'rounds interleaved (per round: for each shape and thread count, ours, pytorch, carl, ort, each in its own process); a ratio is taken within a round, the summary gives the median over rounds and the min–max',
