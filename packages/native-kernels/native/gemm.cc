@@ -435,11 +435,16 @@ template <class K>
 void gemm_parallel(const GemmArgs& g, const float* a, const float* b, float* c, int threads) {
   const int64_t kcb = depth_block(g.k);
   const int64_t panels = (g.n + K::NR - 1) / K::NR;
-  int64_t mcb = ((kMc + K::MR - 1) / K::MR) * K::MR;
-  // Enough row blocks for every thread when m allows it.
-  while (mcb > K::MR && (g.m + mcb - 1) / mcb < threads) mcb -= K::MR;
-  const int64_t row_blocks = (g.m + mcb - 1) / mcb;
-  const int64_t col_groups = row_blocks >= threads ? 1 : std::min<int64_t>(panels, (threads + row_blocks - 1) / row_blocks);
+  // Row blocks of about kMc rows, of even size (a block of 126 rows beside one of 2 left a thread idle).
+  const int64_t row_blocks = (g.m + kMc - 1) / kMc;
+  const int64_t mcb = (((g.m + row_blocks - 1) / row_blocks + K::MR - 1) / K::MR) * K::MR;
+  // Tasks are taken dynamically, so the step ends with the thread that runs the most: make the task count a
+  // multiple of the thread count by also splitting the column panels (3 row blocks on 2 threads ran at 3/4
+  // speed; these are the weight gradients Xᵀ·dY of a hidden-384 model). Which thread computes a tile never
+  // changes its bits.
+  int64_t col_groups = 1;
+  while (col_groups < panels && (row_blocks * col_groups < threads || (row_blocks * col_groups) % threads != 0)) ++col_groups;
+  if ((row_blocks * col_groups) % threads != 0) col_groups = std::min<int64_t>(panels, (4 * threads + row_blocks - 1) / row_blocks);
   float* bpack = t_bpack.get(static_cast<size_t>(panels * K::NR * kcb));
   ThreadPool& pool = ThreadPool::instance();
   for (int64_t p0 = 0; p0 < g.k; p0 += kcb) {
