@@ -50,6 +50,8 @@ function run(addon: NativeAddon, c: Case): string {
 const CASES: readonly Case[] = [
   { batch: 1, m: 2048, k: 384, n: 384, ta: false, tb: false, threads: 1, hash: '28efda3b5d0db516' },
   { batch: 1, m: 384, k: 2048, n: 384, ta: true, tb: false, threads: 1, hash: '4bad05d1772fac21' }, // dW = Xᵀ·dY
+  // The same on 2 threads: 3 row blocks, so the column panels are split too (balanced tasks); same bits.
+  { batch: 1, m: 384, k: 2048, n: 384, ta: true, tb: false, threads: 2, hash: '4bad05d1772fac21' },
   { batch: 1, m: 2048, k: 384, n: 384, ta: false, tb: true, threads: 2, hash: '921669a19e4610df' }, // dX = dY·Wᵀ
   { batch: 384, m: 64, k: 32, n: 64, ta: false, tb: true, threads: 1, hash: 'ec8bdcc349cbe78f' }, // Q·Kᵀ
   { batch: 384, m: 64, k: 64, n: 32, ta: true, tb: false, threads: 2, hash: 'a4d23434a352ebdf' },
