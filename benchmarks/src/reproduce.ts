@@ -42,7 +42,7 @@ import {
 } from '@carl/eval-benchmarks';
 import { trainCarl, type StepRecord, type TrainConfig } from '@carl/trainer';
 import { commonStart, openModel, startDir, type DecontaminationCounts } from './repro-common';
-import { runSweep, SETTINGS_PER_METHOD, tunedFrom, TUNED_METHODS, type SweepFile } from './sweep-grid';
+import { learningRateEdge, runSweep, SETTINGS_PER_METHOD, tunedFrom, TUNED_METHODS, type SweepFile } from './sweep-grid';
 
 const BASELINES = ['none', 'tfidf', 'mse-regression', 'simcse', 'supcon-binned'] as const;
 const ABLATIONS = ['carl-no-ptd', 'carl-no-momentum', 'carl-discrete', 'carl-random-tokens'] as const;
@@ -364,7 +364,10 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     const base = m.replace(/ \(.*\)$/, '');
     const from = tunedFrom(base);
     const chosen = from === undefined ? undefined : ctx.sweep?.best?.[from];
-    return [m, from === undefined ? 'nothing to train (probe penalties by cross-validation on training rows)' : chosen === undefined ? 'library defaults (no sweep result)' : { tunedAs: from, setting: chosen.setting, devScore: chosen.devScore, config: chosen.config }];
+    if (from === undefined) return [m, 'nothing to train (probe penalties by cross-validation on training rows)'];
+    if (chosen === undefined) return [m, 'library defaults (no sweep result)'];
+    const budget = Number(ctx.sweep?.budget?.['settingsPerMethod'] ?? SETTINGS_PER_METHOD);
+    return [m, { tunedAs: from, setting: chosen.setting, devScore: chosen.devScore, config: chosen.config, learningRateEdge: learningRateEdge(from, chosen.config, budget) ?? null }];
   }));
   const summary = {
     date: new Date().toISOString(),
@@ -410,7 +413,12 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     '',
     ...present.map((m) => {
       const t = tuning[m];
-      const notes = typeof t === 'string' ? [] : [...(t?.tunedAs !== m.replace(/ \(.*\)$/, '') ? [`${t?.tunedAs}'s setting`] : []), ...(m.endsWith(')') ? ['tuned on tiny'] : [])];
+      const edge = typeof t === 'string' ? null : t?.learningRateEdge;
+      const notes = typeof t === 'string' ? [] : [
+        ...(t?.tunedAs !== m.replace(/ \(.*\)$/, '') ? [`${t?.tunedAs}'s setting`] : []),
+        ...(m.endsWith(')') ? ['tuned on tiny'] : []),
+        ...(edge === null || edge === undefined ? [] : [`the ${edge} learning rate of its grid: the optimum may lie beyond it`]),
+      ];
       return `- \`${m}\`: ${typeof t === 'string' ? t : `${t?.setting ?? ''} (dev score ${fmt(t?.devScore)}${notes.map((x) => `, ${x}`).join('')})`}`;
     }),
     '',

@@ -51,6 +51,23 @@ export function tunedFrom(method: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether a tuned setting's learning rate is the lowest or highest its method's grid tried (within the
+ * budget): the optimum may then lie outside the grid, which the report says rather than hides.
+ *
+ * @example
+ * ```ts
+ * learningRateEdge('mse-regression', { learningRate: 2e-3 }, 8); // 'highest'
+ * ```
+ */
+export function learningRateEdge(method: string, config: Partial<TrainConfig>, budget: number): 'lowest' | 'highest' | undefined {
+  const rates = (SWEEP[method] ?? []).slice(0, budget).map((c) => c.learningRate).filter((r): r is number => r !== undefined);
+  if (config.learningRate === undefined || new Set(rates).size < 2) return undefined;
+  if (config.learningRate === Math.max(...rates)) return 'highest';
+  if (config.learningRate === Math.min(...rates)) return 'lowest';
+  return undefined;
+}
+
 /** One cell of the sweep. */
 export interface SweepCell {
   readonly method: string;
