@@ -435,9 +435,11 @@ template <class K>
 void gemm_parallel(const GemmArgs& g, const float* a, const float* b, float* c, int threads) {
   const int64_t kcb = depth_block(g.k);
   const int64_t panels = (g.n + K::NR - 1) / K::NR;
-  // Row blocks of about kMc rows, of even size (a block of 126 rows beside one of 2 left a thread idle).
-  const int64_t row_blocks = (g.m + kMc - 1) / kMc;
-  const int64_t mcb = (((g.m + row_blocks - 1) / row_blocks + K::MR - 1) / K::MR) * K::MR;
+  // Row blocks of about kMc rows, of even size (a block of 126 rows beside one of 2 left a thread idle); the
+  // count is taken after rounding the size up to whole micro-panels, so that no block is empty.
+  const int64_t wanted_blocks = (g.m + kMc - 1) / kMc;
+  const int64_t mcb = (((g.m + wanted_blocks - 1) / wanted_blocks + K::MR - 1) / K::MR) * K::MR;
+  const int64_t row_blocks = (g.m + mcb - 1) / mcb;
   // Tasks are taken dynamically, so the step ends with the thread that runs the most: make the task count a
   // multiple of the thread count by also splitting the column panels (3 row blocks on 2 threads ran at 3/4
   // speed; these are the weight gradients Xᵀ·dY of a hidden-384 model). Which thread computes a tile never

@@ -77,6 +77,14 @@ const CASES: readonly Case[] = [
     addon.configure(threadsBefore, 2);
   });
 
+  it('gives the same bits on 2 threads as on 1 for a tall product (65 row blocks of even size)', () => {
+    const tall: Case = { batch: 1, m: 8200, k: 40, n: 20, ta: false, tb: false, threads: 1, hash: '' };
+    addon.configure(1, 1);
+    const one = run(addon, tall);
+    addon.configure(2, 1);
+    expect(run(addon, { ...tall, threads: 2 })).toBe(one);
+  });
+
   it.each(CASES.map((c) => [`${c.batch > 1 ? `${c.batch}×` : ''}${c.m}×${c.k}×${c.n}${c.ta ? ' Aᵀ' : ''}${c.tb ? ' Bᵀ' : ''}${c.bcastB ? ' (B broadcast)' : ''}, ${c.threads} thread(s)`, c] as const))(
     '%s gives the recorded bits',
     (_name, c) => {
