@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LabeledText } from '@carl/core';
 import { loadDataset, loadEmoBank, type DatasetName } from '@carl/datasets';
-import { createEncoder, loadPretrained, pretrainMLM, savePretrained, trainWordPiece, type PresetName } from '@carl/encoder';
+import { createEncoder, loadMlmHead, loadPretrained, pretrainMLM, savePretrained, trainWordPiece, type PresetName } from '@carl/encoder';
 import { builtinTask, contaminationSet, decontaminate, DEFAULT_TASKS, fitRidge, pearson } from '@carl/eval-benchmarks';
 import { loadCarlModel } from '@carl/trainer';
 
@@ -76,7 +76,10 @@ export function startDir(cacheDir: string, preset: string, start: number): strin
  */
 export async function commonStart(options: StartOptions): Promise<string> {
   const dir = startDir(options.cacheDir, options.preset, options.start);
-  if (fs.existsSync(path.join(dir, 'config.json'))) return dir;
+  if (fs.existsSync(path.join(dir, 'config.json'))) {
+    await restoreMlmHead(dir, options.log);
+    return dir;
+  }
   const forbidden = await evaluationTexts(options.log);
   const texts: string[] = [];
   const counts: Record<string, DecontaminationCounts> = {};
@@ -105,11 +108,29 @@ export async function commonStart(options: StartOptions): Promise<string> {
       if (p.step % 100 === 0) options.log(`  mlm step ${p.step}/${options.pretrainSteps} loss ${p.loss.toFixed(3)}`);
     },
   });
-  await savePretrained(encoder, dir);
+  // With its MLM head: the `generator` PTD strategy samples replacement tokens from it.
+  await savePretrained(encoder, dir, { mlmHead: result.mlmHead });
   fs.writeFileSync(path.join(dir, 'mlm-losses.json'), JSON.stringify(result.losses));
   fs.writeFileSync(path.join(dir, 'decontamination.json'), `${JSON.stringify(counts, null, 2)}\n`);
   encoder.dispose();
   return dir;
+}
+
+/**
+ * Starts saved before they kept their MLM head get it back from the pre-training's final folder
+ * (`<start>-mlm`, saved from the same encoder with its head), so the `generator` strategy can run from them.
+ * The encoder's own weights are not touched.
+ */
+async function restoreMlmHead(dir: string, log: (m: string) => void): Promise<void> {
+  const encoder = await loadPretrained(dir);
+  try {
+    if ((encoder.loadReport?.mlmHead ?? []).length > 0 || !fs.existsSync(path.join(`${dir}-mlm`, 'config.json'))) return;
+    const head = await loadMlmHead(`${dir}-mlm`, encoder);
+    await savePretrained(encoder, dir, { mlmHead: head });
+    log(`  ${path.basename(dir)}: MLM head restored from ${path.basename(dir)}-mlm`);
+  } finally {
+    encoder.dispose();
+  }
 }
 
 /** Dev score of a model: ridge on (up to) 3,000 EmoBank train embeddings, Pearson r on EmoBank dev. */
