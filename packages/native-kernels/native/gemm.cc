@@ -84,9 +84,14 @@ struct GenericKernel {
 #if CARL_X86
 struct Avx2Kernel {
   static constexpr int64_t MR = 6, NR = 16;
+  static constexpr bool kDirectA = true;
+
+  // C[MR×NR] (=|+=) A·Bp with A's element (r, p) at a[r*rs + p*cs]: packed A is rs = 1, cs = MR; A read in
+  // place (as Avx512Kernel::run_direct) is its own strides. One body, so both orders of FMAs are the same and
+  // packing or not gives the same bits.
   CARL_TARGET("avx2,fma")
-  static void run(int64_t kc, const float* CARL_RESTRICT a, const float* CARL_RESTRICT b, float* CARL_RESTRICT c,
-                  int64_t ldc, bool accumulate) {
+  static inline __attribute__((always_inline)) void tile(int64_t kc, const float* CARL_RESTRICT a, int64_t rs, int64_t cs,
+                                                         const float* CARL_RESTRICT b, float* CARL_RESTRICT c, int64_t ldc, bool accumulate) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
@@ -96,18 +101,19 @@ struct Avx2Kernel {
       _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + NR - 1), _MM_HINT_T0);
     }
+    const float *a0 = a, *a1 = a + rs, *a2 = a + 2 * rs, *a3 = a + 3 * rs, *a4 = a + 4 * rs, *a5 = a + 5 * rs;
     // Not unrolled: the loop is bound by the two FMA pipes already, an intrinsic ×4 unroll made GCC rotate the
     // accumulators through extra moves (-10%) and an inline-assembly ×4 unroll gained ~1% (noise level).
     for (int64_t p = 0; p < kc; ++p) {
+      const int64_t o = p * cs;
       const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
       __m256 av;
-      av = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);
-      av = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);
-      av = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);
-      av = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);
-      av = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
-      av = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
-      a += MR;
+      av = _mm256_broadcast_ss(a0 + o); c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);
+      av = _mm256_broadcast_ss(a1 + o); c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);
+      av = _mm256_broadcast_ss(a2 + o); c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);
+      av = _mm256_broadcast_ss(a3 + o); c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);
+      av = _mm256_broadcast_ss(a4 + o); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
+      av = _mm256_broadcast_ss(a5 + o); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
       b += NR;
     }
 #define CARL_STORE_ROW(r, x0, x1)                                                        \
@@ -128,38 +134,18 @@ struct Avx2Kernel {
     CARL_STORE_ROW(5, c50, c51);
   }
 
-  // The same tile reading A in place: element (r, p) at a[r*rs + p*cs] (as Avx512Kernel::run_direct). The
-  // FMAs are the same, in the same order, so the result is bit-identical to packing A first.
-  static constexpr bool kDirectA = true;
+  // Packed A: MR-row panels, kc × MR.
+  CARL_TARGET("avx2,fma")
+  static void run(int64_t kc, const float* CARL_RESTRICT a, const float* CARL_RESTRICT b, float* CARL_RESTRICT c,
+                  int64_t ldc, bool accumulate) {
+    tile(kc, a, 1, MR, b, c, ldc, accumulate);
+  }
+
+  // A read in place: element (r, p) at a[r*rs + p*cs].
   CARL_TARGET("avx2,fma")
   static void run_direct(int64_t kc, const float* CARL_RESTRICT a, int64_t rs, int64_t cs, const float* CARL_RESTRICT b,
                          float* CARL_RESTRICT c, int64_t ldc, bool accumulate) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    for (int64_t r = 0; r < MR; ++r) {
-      _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + NR - 1), _MM_HINT_T0);
-    }
-    const float *a0 = a, *a1 = a + rs, *a2 = a + 2 * rs, *a3 = a + 3 * rs, *a4 = a + 4 * rs, *a5 = a + 5 * rs;
-    for (int64_t p = 0; p < kc; ++p) {
-      const int64_t o = p * cs;
-      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-      __m256 av;
-      av = _mm256_broadcast_ss(a0 + o); c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);
-      av = _mm256_broadcast_ss(a1 + o); c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);
-      av = _mm256_broadcast_ss(a2 + o); c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);
-      av = _mm256_broadcast_ss(a3 + o); c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);
-      av = _mm256_broadcast_ss(a4 + o); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
-      av = _mm256_broadcast_ss(a5 + o); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
-      b += NR;
-    }
-    CARL_STORE_ROW(0, c00, c01);
-    CARL_STORE_ROW(1, c10, c11);
-    CARL_STORE_ROW(2, c20, c21);
-    CARL_STORE_ROW(3, c30, c31);
-    CARL_STORE_ROW(4, c40, c41);
-    CARL_STORE_ROW(5, c50, c51);
+    tile(kc, a, rs, cs, b, c, ldc, accumulate);
   }
 #undef CARL_STORE_ROW
 };
