@@ -116,12 +116,18 @@ export async function commonStart(options: StartOptions): Promise<string> {
   return dir;
 }
 
+/** Starts already checked by {@link restoreMlmHead} in this process. */
+const startsWithHead = new Set<string>();
+
 /**
  * Starts saved before they kept their MLM head get it back from the pre-training's final folder
  * (`<start>-mlm`, saved from the same encoder with its head), so the `generator` strategy can run from them.
  * The encoder's own weights are not touched.
  */
 async function restoreMlmHead(dir: string, log: (m: string) => void): Promise<void> {
+  // Called for every cell; the model is loaded to check only the first time per start and process.
+  if (startsWithHead.has(dir)) return;
+  startsWithHead.add(dir);
   const encoder = await loadPretrained(dir);
   try {
     if ((encoder.loadReport?.mlmHead ?? []).length > 0 || !fs.existsSync(path.join(`${dir}-mlm`, 'config.json'))) return;

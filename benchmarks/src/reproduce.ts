@@ -413,11 +413,10 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     '',
     ...present.map((m) => {
       const t = tuning[m];
-      const edge = typeof t === 'string' ? null : t?.learningRateEdge;
       const notes = typeof t === 'string' ? [] : [
         ...(t?.tunedAs !== m.replace(/ \(.*\)$/, '') ? [`${t?.tunedAs}'s setting`] : []),
         ...(m.endsWith(')') ? ['tuned on tiny'] : []),
-        ...(edge === null || edge === undefined ? [] : [`the ${edge} learning rate of its grid: the optimum may lie beyond it`]),
+        ...(t?.learningRateEdge ? [`the ${t.learningRateEdge} learning rate of its grid: the optimum may lie beyond it`] : []),
       ];
       return `- \`${m}\`: ${typeof t === 'string' ? t : `${t?.setting ?? ''} (dev score ${fmt(t?.devScore)}${notes.map((x) => `, ${x}`).join('')})`}`;
     }),

@@ -472,10 +472,14 @@ interface SummaryRow {
   readonly allLossesFinite: boolean;
 }
 
+/** The shapes with measurements in the file, measured now or kept by THROUGHPUT_RESUME from an earlier run. */
+function measuredShapes(measurements: readonly Measurement[]): ShapeName[] {
+  return (Object.keys(SHAPES) as ShapeName[]).filter((s) => measurements.some((m) => m.shape === s));
+}
+
 function summarise(measurements: readonly Measurement[]): SummaryRow[] {
   const rows: SummaryRow[] = [];
-  // Every shape and thread count in the file, measured now or kept by THROUGHPUT_RESUME from an earlier run.
-  for (const shape of (Object.keys(SHAPES) as ShapeName[]).filter((s) => measurements.some((m) => m.shape === s))) {
+  for (const shape of measuredShapes(measurements)) {
     for (const threads of [...new Set(measurements.filter((m) => m.shape === shape).map((m) => m.threads))].sort((a, b) => a - b)) {
       const of = (kind: Kind): Measurement[] => measurements.filter((m) => m.shape === shape && m.threads === threads && m.kind === kind && m.ok);
       const rounds = [...new Set(measurements.filter((m) => m.shape === shape && m.threads === threads).map((m) => m.round))].sort((a, b) => a - b);
@@ -587,7 +591,7 @@ async function main(): Promise<void> {
         ort: 'the reference Encoder exported by benchmarks/python/export_reference_onnx.py (opset 14), CPU provider, intraOpNumThreads = threads',
       },
       method: 'rounds interleaved (per round: for each shape and thread count, ours, pytorch, carl, ort, each in its own process); a ratio is taken within a round, the summary gives the median over rounds and the min–max',
-      shapes: Object.fromEntries((Object.keys(SHAPES) as ShapeName[]).filter((s) => measurements.some((m) => m.shape === s)).map((s) => [s, SHAPES[s]])),
+      shapes: Object.fromEntries(measuredShapes(measurements).map((s) => [s, SHAPES[s]])),
       summary: summarise(measurements),
       measurements,
     };

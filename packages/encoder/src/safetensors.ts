@@ -262,8 +262,6 @@ export function writeSafetensorsFile(file: string, tensors: ReadonlyMap<string, 
   writeFileAtomic(file, writeSafetensors(tensors, metadata));
 }
 
-// The one atomic writer (fsync + rename + folder fsync) lives in @carl/core; re-exported for this package's modules.
-
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
