@@ -247,7 +247,8 @@ async function main(): Promise<void> {
 
   const [first, ...others] = presets;
   for (const seed of seeds) for (const method of methods) await runCell(method, first ?? 'tiny', seed);
-  const best = pickBestBaseline(cells);
+  // `best` on a larger preset is the best *trained* baseline: tfidf has no encoder and `none` trains nothing.
+  const best = pickBestBaseline(cells, { trainedOnly: true });
   for (const preset of others) {
     const wanted = args['mini-methods'].split(',').map((m) => (m.trim() === 'best' ? best : m.trim())).filter((m): m is string => m !== undefined && m !== 'tfidf');
     for (const seed of seeds) for (const method of [...new Set(wanted)]) await runCell(method, preset, seed);
@@ -275,6 +276,8 @@ interface ReportContext {
 /** One row of the comparison with the best baseline: per-seed differences on one metric. */
 interface Comparison {
   readonly method: string;
+  /** The model it is compared with (the baseline of its own preset where the table pairs presets). */
+  readonly baseline: string;
   readonly task: string;
   readonly metric: string;
   readonly label: string;
@@ -286,12 +289,19 @@ interface Comparison {
   readonly pHolm: number;
 }
 
+/**
+ * Per-seed differences of every other model to `baseline` on every metric. A model of a larger preset is
+ * compared with the baseline of its own preset (`carl (mini)` with `mse-regression (mini)`), or with `tfidf`,
+ * which has no encoder; it is left out when its preset lacks the baseline. Holm-adjusted over the rows returned.
+ */
 function compareToBaseline(reports: readonly EvaluationReport[], baseline: string): Comparison[] {
   const agg = aggregateReports([...reports], 'headline');
-  const base = agg.rows.find((r) => r.model === baseline);
-  if (base === undefined) return [];
   const rows: Omit<Comparison, 'pHolm'>[] = [];
   for (const row of agg.rows.filter((r) => r.model !== baseline)) {
+    const preset = / \((.*)\)$/.exec(row.model)?.[1];
+    const against = preset === undefined || baseline === 'tfidf' ? baseline : `${baseline} (${preset})`;
+    const base = agg.rows.find((r) => r.model === against);
+    if (base === undefined || base === row) continue;
     for (const col of agg.columns) {
       const key = `${col.task}/${col.metric}`;
       const a = row.cells[key];
@@ -310,7 +320,7 @@ function compareToBaseline(reports: readonly EvaluationReport[], baseline: strin
       const ms = meanStd(diffs);
       const interval = bootstrapMean(diffs, { seed: 1 }).interval;
       const p = diffs.length >= 2 && ms.std > 0 ? pairedTest(diffs, diffs.map(() => 0)).p : Number.NaN;
-      rows.push({ method: row.model, task: col.task, metric: col.metric, label: col.label, n: diffs.length, mean: ms.mean, sd: ms.std, interval, p });
+      rows.push({ method: row.model, baseline: against, task: col.task, metric: col.metric, label: col.label, n: diffs.length, mean: ms.mean, sd: ms.std, interval, p });
     }
   }
   const adjusted = holm(rows.map((r) => r.p));
@@ -320,10 +330,10 @@ function compareToBaseline(reports: readonly EvaluationReport[], baseline: strin
 /** Two-sided 5 % critical values of Student's t for 1–9 degrees of freedom. */
 const T_CRITICAL = [Number.NaN, 12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26];
 
-const STATS_NOTE = (n: number, family: number): string => `**What ${n} seed${n === 1 ? '' : 's'} can and cannot support.** Each seed pairs one MLM start with one training run and one set of probe splits, so a per-seed difference carries pre-training, training and split noise together. With n = ${n}:
+const STATS_NOTE = (n: number, families: readonly number[]): string => `**What ${n} seed${n === 1 ? '' : 's'} can and cannot support.** Each seed pairs one MLM start with one training run and one set of probe splits, so a per-seed difference carries pre-training, training and split noise together. With n = ${n}:
 - A paired t-test has ${Math.max(0, n - 1)} degrees of freedom (two-sided 5 % needs |t| > ${n >= 2 && n <= 10 ? (T_CRITICAL[n - 1] as number).toFixed(2) : 'the t quantile for that df'}) and leans on normality that ${n} values cannot check. The sign-flip permutation test cannot go below p = ${(2 / 2 ** n).toFixed(4)}.
 - The bootstrap interval over seeds is a percentile interval of ${n} values: it can never be wider than their range, so it is too narrow on average (it undercovers at this n); read it as a description of the spread, not as a guarantee.
-- Holm's correction over the ${family} comparisons in this table controls the chance of any false "better/worse" claim; with n = ${n} only large, consistent differences survive it. An uncorrected p < 0.05 here is expected about ${(0.05 * family).toFixed(1)} times by chance alone.
+- Holm's correction over the comparisons of each table (${families.join(' and ')}) controls the chance of any false "better/worse" claim in that table; with n = ${n} only large, consistent differences survive it. Uncorrected, p < 0.05 would turn up about ${families.map((f) => (0.05 * f).toFixed(1)).join(' and ')} times by chance alone.
 - So: a difference whose Holm-adjusted p is small **and** whose interval excludes 0 is a finding on this machine's budget; anything else is "no detectable difference at this n", never evidence of equality. Claims about other model sizes, longer training or other data need their own runs.`;
 
 async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<void> {
@@ -336,6 +346,10 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
   const styles = seriesStyles([...ALL_METHODS, ...ALL_METHODS.map((m) => `${m} (mini)`)].filter((m) => present.includes(m)).concat(present.filter((m) => !(ALL_METHODS as readonly string[]).includes(m) && !m.endsWith('(mini)'))));
   const bestBaseline = pickBestBaseline(cells);
   const comparisons = bestBaseline === undefined ? [] : compareToBaseline(reports, bestBaseline);
+  // When the best baseline trains no encoder (tfidf), the question "does CARL's objective beat the others at the
+  // same budget?" needs its own table: against the best trained baseline, preset by preset.
+  const bestTrained = pickBestBaseline(cells, { trainedOnly: true });
+  const trainedComparisons = bestTrained === undefined || bestTrained === bestBaseline ? [] : compareToBaseline(reports, bestTrained);
   const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
   const versions = Object.fromEntries(['@carl/trainer', '@carl/encoder', '@tensorflow/tfjs-core'].map((p) => [p, require(`${p}/package.json`).version as string]));
   const startsUsed = [...new Set(cells.filter((c) => c.start > 0).map((c) => `${c.preset}:${c.start}`))].sort();
@@ -394,6 +408,8 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     cells: cells.map((c) => ({ method: c.method, preset: c.preset, seed: c.seed, start: c.start, config: c.config, trainSeconds: c.trainSeconds, finalLoss: c.history.at(-1)?.loss ?? null, probeSeconds: probeSeconds(c), tasks: c.report.tasks })),
     bestBaseline,
     comparisons,
+    bestTrainedBaseline: bestTrained ?? null,
+    trainedComparisons,
   };
   fs.writeFileSync(path.join(ctx.outDir, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
 
@@ -432,20 +448,23 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     `MLM starts: ${Object.entries(mlm).map(([k, v]) => `${k} ${v.steps} steps, loss ${fmt(v.first)} → ${fmt(v.last100)} (mean of the last 100)`).join('; ') || '—'}.`,
     '',
   ];
-  if (bestBaseline !== undefined) {
+  const tables = [
+    { title: `Each method against the best baseline (${bestBaseline ?? '—'}, by mean headline score over tasks)`, rows: comparisons },
+    { title: `Each method against the best trained baseline (${bestTrained ?? '—'}), preset by preset`, rows: trainedComparisons },
+  ].filter((t) => t.rows.length > 0);
+  for (const table of tables) {
     lines.push(
-      `## Each method against the best baseline (${bestBaseline}, by mean headline score)`,
+      `## ${table.title}`,
       '',
       'Per-seed differences (method − baseline; for ↓ metrics baseline − method, so positive is always better), paired by seed.',
       '',
-      '| method | task | metric | n | mean diff | sd | 95 % bootstrap interval | p (paired t) | p (Holm) |',
-      '| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |',
-      ...comparisons.map((c) => `| ${c.method} | ${c.task} | ${c.label} | ${c.n} | ${fmt(c.mean)} | ${fmt(c.sd)} | [${fmt(c.interval[0])}, ${fmt(c.interval[1])}] | ${fmt(c.p)} | ${fmt(c.pHolm)} |`),
-      '',
-      STATS_NOTE(ctx.seeds.length, comparisons.filter((c) => Number.isFinite(c.p)).length),
+      '| method | baseline | task | metric | n | mean diff | sd | 95 % bootstrap interval | p (paired t) | p (Holm) |',
+      '| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |',
+      ...table.rows.map((c) => `| ${c.method} | ${c.baseline} | ${c.task} | ${c.label} | ${c.n} | ${fmt(c.mean)} | ${fmt(c.sd)} | [${fmt(c.interval[0])}, ${fmt(c.interval[1])}] | ${fmt(c.p)} | ${fmt(c.pHolm)} |`),
       '',
     );
   }
+  if (tables.length > 0) lines.push(STATS_NOTE(ctx.seeds.length, tables.map((t) => t.rows.filter((c) => Number.isFinite(c.p)).length)), '');
   lines.push('## Probe time (seconds per task, all folds and the penalty search, mean over seeds)', '', '| method | ' + [...new Set(Object.values(probeTimings).flatMap((t) => Object.keys(t)))].join(' | ') + ' |');
   const taskNames = [...new Set(Object.values(probeTimings).flatMap((t) => Object.keys(t)))];
   lines.push(`| --- | ${taskNames.map(() => '---:').join(' | ')} |`, ...present.map((m) => `| ${m} | ${taskNames.map((t) => fmt((probeTimings[m] as Record<string, number>)[t], 1)).join(' | ')} |`), '');
@@ -453,7 +472,7 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
 
   fs.writeFileSync(path.join(ctx.outDir, 'tasks.svg'), taskPanelsSvg(reports, { styles, title: `Frozen-embedding probes: mean ± sd over ${ctx.seeds.length} seed(s), each panel on its own scale` }));
   writeCurves(cells, ctx, styles, mlm);
-  await writeProjections(ctx, cells, bestBaseline);
+  await writeProjections(ctx, cells, bestTrained);
   log(`report written to ${ctx.outDir}`);
 }
 
@@ -484,10 +503,18 @@ function writeCurves(cells: readonly Cell[], ctx: ReportContext, styles: Readonl
 }
 
 /** The baseline with the highest mean headline score (VA Pearson and class accuracy, averaged over tasks). */
-function pickBestBaseline(cells: readonly Cell[]): string | undefined {
+/**
+ * The baseline with the highest mean headline score over every task and seed it has; `trainedOnly` skips
+ * those that train no encoder (`none`, `tfidf`). Cells of the first preset only (a larger preset's cells are
+ * named `method (preset)`): a larger preset runs only some methods.
+ */
+function pickBestBaseline(cells: readonly Cell[], options: { trainedOnly?: boolean } = {}): string | undefined {
   let best: { name: string; score: number } | undefined;
-  for (const baseline of BASELINES.filter((b) => cells.some((c) => c.method === b))) {
-    const scores = cells.filter((c) => c.method === baseline).flatMap((c) => c.report.tasks.map(headline)).filter(Number.isFinite);
+  const candidates = BASELINES.filter((b) => !(options.trainedOnly === true && UNTRAINED.has(b)));
+  for (const baseline of candidates) {
+    const mine = cells.filter((c) => c.method === baseline);
+    if (mine.length === 0) continue;
+    const scores = mine.flatMap((c) => c.report.tasks.map(headline)).filter(Number.isFinite);
     const score = scores.reduce((s, v) => s + v, 0) / Math.max(1, scores.length);
     if (best === undefined || score > best.score) best = { name: baseline, score };
   }
@@ -503,11 +530,11 @@ function headline(task: EvaluationReport['tasks'][number]): number {
 }
 
 /** PCA pictures of EmoBank test embeddings coloured by valence and arousal, for the first seed's models. */
-async function writeProjections(ctx: ReportContext, cells: readonly Cell[], bestBaseline: string | undefined): Promise<void> {
+async function writeProjections(ctx: ReportContext, cells: readonly Cell[], bestTrained: string | undefined): Promise<void> {
   const emobank = await loadDataset('emobank');
   const test = (emobank.splits.test ?? allRows(emobank)).filter((r) => r.va !== undefined).slice(0, 600);
   const seed = ctx.seeds[0] as number;
-  const wanted = new Set(['carl', 'none', 'mse-regression', ...(bestBaseline === undefined || bestBaseline === 'tfidf' ? [] : [bestBaseline])]);
+  const wanted = new Set(['carl', 'none', 'mse-regression', ...(bestTrained === undefined ? [] : [bestTrained])]);
   for (const cell of cells.filter((c) => c.seed === seed && wanted.has(c.method))) {
     const dir = cell.method === 'none' ? (ctx.init ?? startDir(ctx.cacheDir, cell.preset, cell.start)) : path.join(ctx.cacheDir, 'runs', `${cell.method}-seed${seed}`, 'train', 'model');
     if (!fs.existsSync(dir)) continue;
