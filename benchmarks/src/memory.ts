@@ -10,6 +10,7 @@
  *   - `after`: core's `namedGradients` (frees intermediate gradients and saved tensors during the backward pass) and
  *     moments outside the heap;
  *   - `after+recompute`: as `after`, with `recompute: 'layer'` (only each layer's input kept for the backward pass);
+ *   - `after+selective`: as `after`, with `recompute: 'selective'` (only what each layer's products made is kept);
  *   - `after+recompute+accumulate`: as `after+recompute`, each gradient handed to a `GradientAccumulator` (outside
  *     the heap) as soon as it is complete, and AdamW fed from there (what a micro-batched step does);
  *   - `after+recompute+accumulate+one-pass`: as that, with both dropout views in one forward pass over the batch
@@ -71,6 +72,7 @@ const CASES: Readonly<Record<string, Pick<Case, 'gradients' | 'stateLocation' | 
   'moments-outside': { gradients: 'tfjs', stateLocation: 'outside', recompute: 'none', views: 'two-passes' },
   after: { gradients: 'carl', stateLocation: 'outside', recompute: 'none', views: 'two-passes' },
   'after+recompute': { gradients: 'carl', stateLocation: 'outside', recompute: 'layer', views: 'two-passes' },
+  'after+selective': { gradients: 'carl', stateLocation: 'outside', recompute: 'selective', views: 'two-passes' },
   'after+recompute+accumulate': { gradients: 'carl+accumulate', stateLocation: 'outside', recompute: 'layer', views: 'two-passes' },
   'after+recompute+accumulate+one-pass': { gradients: 'carl+accumulate', stateLocation: 'outside', recompute: 'layer', views: 'one-pass' },
 };

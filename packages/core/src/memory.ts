@@ -70,7 +70,7 @@ function asOutOfMemory(error: unknown, what: string): unknown {
   return new CarlError(
     'OUT_OF_MEMORY',
     `${what} ran out of memory in the wasm backend${size}. Use smaller micro-batches (--micro-batch-size), ` +
-      `recompute activations in the backward pass (--recompute layer), a shorter --max-length, or a smaller model; ` +
+      `keep less for the backward pass (--recompute selective, or layer), a shorter --max-length, or a smaller model; ` +
       `the wasm module cannot continue, so start the run again (it resumes from its last checkpoint).`,
     { field: 'wasm heap' },
     { cause: error },

@@ -45,7 +45,26 @@ export function additiveMask(attentionMask: tf.Tensor2D): tf.Tensor4D {
  * const context = selfAttention(hidden, weights, additiveMask(attentionMask), 4, 0.1, undefined);
  * ```
  */
-export function selfAttention(
+export function selfAttention(...args: Parameters<typeof attentionParts>): tf.Tensor3D {
+  return attentionParts(...args).context;
+}
+
+/** What {@link attentionParts} computes on the way: what a hand-written backward pass needs of the attention. */
+export interface AttentionParts {
+  /** The result of {@link selfAttention}, `[batch, seq, hidden]`. */
+  readonly context: tf.Tensor3D;
+  /** Q of every head, already scaled by 1/√d: `[batch·heads, seq, d]`. */
+  readonly q: tf.Tensor3D;
+  /** K of every head, transposed: `[batch·heads, d, seq]`. */
+  readonly kT: tf.Tensor3D;
+  /** V of every head: `[batch·heads, seq, d]`. */
+  readonly v: tf.Tensor3D;
+  /** The masked scores the softmax takes, `[batch, heads, seq, seq]`. */
+  readonly masked: tf.Tensor4D;
+}
+
+/** {@link selfAttention} with its intermediates (same arguments, same values). */
+export function attentionParts(
   x: tf.Tensor3D,
   weights: AttentionWeights,
   mask: tf.Tensor4D,
@@ -53,7 +72,7 @@ export function selfAttention(
   dropoutRate: number,
   dropoutSeed: number | undefined,
   rowOffset = 0,
-): tf.Tensor3D {
+): AttentionParts {
   const [batch, seq, hidden] = x.shape;
   const headSize = hidden / numHeads;
   const heads = (w: { weight: tf.Tensor2D; bias: tf.Tensor1D }, perm: number[], shape: number[]): tf.Tensor3D =>
@@ -63,9 +82,14 @@ export function selfAttention(
   const kT = heads(weights.key, [0, 2, 3, 1], [batch * numHeads, headSize, seq]);
   const v = heads(weights.value, [0, 2, 1, 3], [batch * numHeads, seq, headSize]);
   const scores = matMul(q, kT); // [batch·heads, seq, seq]
-  const masked = tf.add(tf.reshape(scores, [batch, numHeads, seq, seq]), mask);
-  const probs = maybeDropout(softmax(masked), dropoutRate, dropoutSeed, rowOffset);
+  const masked = tf.add(tf.reshape(scores, [batch, numHeads, seq, seq]), mask) as tf.Tensor4D;
+  const probs = attentionProbabilities(masked, dropoutRate, dropoutSeed, rowOffset);
   const context = matMul(tf.reshape(probs, [batch * numHeads, seq, seq]) as tf.Tensor3D, v); // [batch·heads, seq, d]
   const merged = tf.transpose(tf.reshape(context, [batch, numHeads, seq, headSize]), [0, 2, 1, 3]);
-  return tf.reshape(merged, [batch, seq, hidden]) as tf.Tensor3D;
+  return { context: tf.reshape(merged, [batch, seq, hidden]) as tf.Tensor3D, q, kT, v, masked };
+}
+
+/** Softmax of the masked scores, then dropout on the probabilities: `[batch, heads, seq, seq]` in and out. */
+export function attentionProbabilities(masked: tf.Tensor4D, dropoutRate: number, dropoutSeed: number | undefined, rowOffset = 0): tf.Tensor4D {
+  return maybeDropout(softmax(masked), dropoutRate, dropoutSeed, rowOffset) as tf.Tensor4D;
 }

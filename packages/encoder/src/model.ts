@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CarlError, Random } from '@carl/core';
 import type { Encoder, EncoderInputs, EncoderOutput, ForwardOptions, Tokenizer } from '@carl/core';
-import { additiveMask, selfAttention } from './attention';
+import { additiveMask, attentionParts } from './attention';
 import { maxSequenceLength, validateConfig, type Architecture, type EncoderConfig, type Pooling } from './config';
 import { embedTexts } from './embed';
 import { activation, layerNorm, linear, maybeDropout } from './layers';
+import { layerBackward, valueAndGradsInsideBackward, type LayerParts, type LayerSeeds } from './selective';
 
 /** What {@link loadPretrained} found in a checkpoint, by Hugging Face parameter name. */
 export interface LoadReport {
@@ -111,16 +112,18 @@ type Weights = Map<string, tf.Variable>;
 
 /**
  * What the backward pass keeps of each transformer layer:
- * - `none`: every intermediate activation (fastest; activations grow with batch × seq² × layers);
+ * - `none`: whatever tfjs's tape keeps (every op's saved inputs and outputs: several times what `selective` keeps);
+ * - `selective`: only what the matrix products made (Q, Kᵀ, V, masked scores, context, the two residual sums,
+ *   the FFN's inner product: about 12 hidden-sized vectors per token and layer at 64 tokens); a hand-written
+ *   backward pass runs the element-wise parts (softmax, dropout, LayerNorm, activation) again. Same gradients to
+ *   float32 rounding for a few per cent more compute;
  * - `layer`: only each layer's input; the layer is run again inside its gradient (about one more forward
  *   pass per step, in exchange for activations of one layer at a time instead of all of them).
  */
-export type RecomputeMode = 'none' | 'layer';
+export type RecomputeMode = 'none' | 'selective' | 'layer';
 
-const RECOMPUTE_MODES: readonly RecomputeMode[] = ['none', 'layer'];
+const RECOMPUTE_MODES: readonly RecomputeMode[] = ['none', 'selective', 'layer'];
 
-/** Seeds of the three dropout sites of one layer (attention probabilities, attention output, FFN output). */
-type LayerSeeds = readonly [number | undefined, number | undefined, number | undefined];
 
 /**
  * A BERT or RoBERTa encoder on TensorFlow.js implementing the core `Encoder` contract.
@@ -293,7 +296,9 @@ export class TransformerEncoder implements Encoder {
         const layerSeeds: LayerSeeds = [nextSeed(), nextSeed(), nextSeed()];
         x = this.recomputeMode === 'layer'
           ? this.recomputedLayer(i, x as tf.Tensor3D, attnMask, layerSeeds, rowOffset)
-          : this.layer(i, x as tf.Tensor3D, attnMask, layerSeeds, rowOffset);
+          : this.recomputeMode === 'selective'
+            ? this.selectiveLayer(i, x as tf.Tensor3D, attnMask, layerSeeds, rowOffset)
+            : this.layerParts(i, x as tf.Tensor3D, attnMask, layerSeeds, rowOffset).out;
       }
       const hiddenStates = x as tf.Tensor3D;
       return { hiddenStates, pooled: this.pool(hiddenStates, mask, hidden) };
@@ -422,19 +427,20 @@ export class TransformerEncoder implements Encoder {
     return tf.reshape(tf.gather(table, tf.reshape(ids, [-1])), [batch, seq, this.hiddenSize]);
   }
 
-  private layer(
+  /** One transformer layer (post-LN BERT), with the intermediates a hand-written backward pass needs (see `selective.ts`). */
+  private layerParts(
     i: number,
     x: tf.Tensor3D,
     mask: tf.Tensor4D,
     seeds: LayerSeeds,
     rowOffset: number,
     get: (name: string) => tf.Tensor = (name) => this.w(name),
-  ): tf.Tensor3D {
+  ): { out: tf.Tensor3D; parts: LayerParts } {
     const c = this.config;
     const p = `encoder.layer.${i}.`;
     const w = <R extends tf.Rank>(name: string): tf.Tensor<R> => get(`${p}${name}`) as tf.Tensor<R>;
     const wb = (name: string): { weight: tf.Tensor2D; bias: tf.Tensor1D } => ({ weight: w(`${name}.weight`), bias: w(`${name}.bias`) });
-    const context = selfAttention(
+    const attention = attentionParts(
       x,
       { query: wb('attention.self.query'), key: wb('attention.self.key'), value: wb('attention.self.value') },
       mask,
@@ -443,17 +449,22 @@ export class TransformerEncoder implements Encoder {
       seeds[0],
       rowOffset,
     );
-    let attended = linear(context, w('attention.output.dense.weight'), w('attention.output.dense.bias'));
+    let attended = linear(attention.context, w('attention.output.dense.weight'), w('attention.output.dense.bias'));
     attended = maybeDropout(attended, c.hiddenDropoutProb, seeds[1], rowOffset);
-    const h = layerNorm(tf.add(attended, x), w('attention.output.LayerNorm.weight'), w('attention.output.LayerNorm.bias'), c.layerNormEps);
-    const inner = activation(linear(h, w('intermediate.dense.weight'), w('intermediate.dense.bias')), c.hiddenAct);
-    let out = linear(inner, w('output.dense.weight'), w('output.dense.bias'));
+    const firstSum = tf.add(attended, x);
+    const h = layerNorm(firstSum, w('attention.output.LayerNorm.weight'), w('attention.output.LayerNorm.bias'), c.layerNormEps);
+    const inner = linear(h, w('intermediate.dense.weight'), w('intermediate.dense.bias'));
+    let out = linear(activation(inner, c.hiddenAct), w('output.dense.weight'), w('output.dense.bias'));
     out = maybeDropout(out, c.hiddenDropoutProb, seeds[2], rowOffset);
-    return layerNorm(tf.add(out, h), w('output.LayerNorm.weight'), w('output.LayerNorm.bias'), c.layerNormEps) as tf.Tensor3D;
+    const secondSum = tf.add(out, h);
+    return {
+      out: layerNorm(secondSum, w('output.LayerNorm.weight'), w('output.LayerNorm.bias'), c.layerNormEps) as tf.Tensor3D,
+      parts: { ...attention, firstSum: firstSum as tf.Tensor3D, inner: inner as tf.Tensor3D, secondSum: secondSum as tf.Tensor3D },
+    };
   }
 
   /**
-   * {@link layer} whose backward pass keeps only the layer's input (and the attention mask): tfjs runs a
+   * {@link layerParts} whose backward pass keeps only the layer's input (and the attention mask): tfjs runs a
    * customGrad's forward function off the tape, so none of the layer's intermediates are saved, and the
    * gradient runs the layer again under its own tape. The layer's variables are explicit inputs of the
    * customGrad — tfjs only differentiates through a customGrad's inputs, not through tensors it captures.
@@ -463,7 +474,7 @@ export class TransformerEncoder implements Encoder {
     const names = [...this.weights.keys()].filter((name) => name.startsWith(prefix));
     const run = (input: tf.Tensor3D, m: tf.Tensor4D, values: readonly tf.Tensor[]): tf.Tensor3D => {
       const byName = new Map(names.map((name, k) => [name, values[k] as tf.Tensor]));
-      return this.layer(i, input, m, seeds, rowOffset, (name) => byName.get(name) as tf.Tensor);
+      return this.layerParts(i, input, m, seeds, rowOffset, (name) => byName.get(name) as tf.Tensor).out;
     };
     const fn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const save = args[args.length - 1] as tf.GradSaveFunc;
@@ -474,8 +485,39 @@ export class TransformerEncoder implements Encoder {
         value: run(input, mask, values),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [savedInput, savedMask] = saved as [tf.Tensor3D, tf.Tensor4D];
-          return gradsInsideBackward((xs) => run(xs[0] as tf.Tensor3D, savedMask, xs.slice(1)), [savedInput, ...values], dy);
+          const { value, grads } = valueAndGradsInsideBackward((xs) => run(xs[0] as tf.Tensor3D, savedMask, xs.slice(1)), [savedInput, ...values], dy);
+          value.dispose(); // the layer's output again: only its gradients are wanted
+          return grads;
         },
+      };
+    });
+    return fn(x, ...names.map((name) => this.w(name))) as tf.Tensor3D;
+  }
+
+  /**
+   * {@link layerParts} whose backward pass keeps only what the layer's matrix products made and is written out by
+   * hand (`layerBackward`): tfjs runs the customGrad's forward function off the tape, so nothing else is kept.
+   */
+  private selectiveLayer(i: number, x: tf.Tensor3D, mask: tf.Tensor4D, seeds: LayerSeeds, rowOffset: number): tf.Tensor3D {
+    const prefix = `encoder.layer.${i}.`;
+    const names = [...this.weights.keys()].filter((name) => name.startsWith(prefix));
+    const fn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const save = args[args.length - 1] as tf.GradSaveFunc;
+      const [input, ...values] = args.slice(0, -1) as [tf.Tensor3D, ...tf.Tensor[]];
+      const byName = new Map(names.map((name, k) => [name, values[k] as tf.Tensor]));
+      const weight = (name: string): tf.Tensor => byName.get(`${prefix}${name}`) as tf.Tensor;
+      const { out, parts } = this.layerParts(i, input, mask, seeds, rowOffset, (name) => byName.get(name) as tf.Tensor);
+      save([input, parts.q, parts.kT, parts.v, parts.masked, parts.context, parts.firstSum, parts.inner, parts.secondSum]);
+      return {
+        value: out,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          // A customGrad's gradient runs outside any tidy of the backward pass: without one, every temporary of
+          // every layer's backward would live until the whole backward pass ends.
+          tf.tidy(() => {
+            const [sx, q, kT, v, masked, context, firstSum, inner, secondSum] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor4D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+            const { dx, grads } = layerBackward(dy, { x: sx, q, kT, v, masked, context, firstSum, inner, secondSum }, weight, this.config, seeds, rowOffset);
+            return [dx, ...names.map((name) => grads.get(name.slice(prefix.length)) as tf.Tensor)];
+          }),
       };
     });
     return fn(x, ...names.map((name) => this.w(name))) as tf.Tensor3D;
@@ -493,21 +535,6 @@ export class TransformerEncoder implements Encoder {
         return tf.div(tf.sum(tf.mul(hiddenStates, m), 1), tf.maximum(tf.sum(m, 1), 1)) as tf.Tensor2D;
       }
     }
-  }
-}
-
-/**
- * `tf.grads` called from inside another gradient's backward pass. tfjs keeps one tape per engine: a nested
- * `gradients` call that starts at depth 0 replaces the tape and sets it to null when done, and the outer call then
- * fails to free its own saved tensors. Restoring the outer tape afterwards keeps both intact.
- */
-function gradsInsideBackward(f: (xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] {
-  const state = tf.engine().state;
-  const outer = state.activeTape;
-  try {
-    return tf.grads((...args: tf.Tensor[]) => f(args))(xs, dy);
-  } finally {
-    state.activeTape = outer;
   }
 }
 

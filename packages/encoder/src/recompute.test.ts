@@ -70,32 +70,40 @@ describeWithBackends('encoder micro-batches (rowOffset)', () => {
 });
 
 describeWithBackends('encoder activation recomputation', () => {
-  for (const architecture of ['bert', 'roberta'] as const) {
-    it(`${architecture}: recompute 'layer' gives the gradients of 'none' (every parameter and the embeddings), dropout on`, () => {
-      const encoder = small({ architecture });
+  type Result = { loss: number; params: Map<string, Float32Array>; emb: Float32Array };
+  const gradientsOf = (encoder: TransformerEncoder, batch: EncoderInputs, weights: tf.Tensor): Result => {
+    let result: Result | undefined;
+    tf.tidy(() => {
+      const emb = encoder.embedTokens(batch.inputIds);
+      const lossOf = (e: tf.Tensor3D): tf.Scalar => tf.sum(tf.mul(encoder.forwardFromEmbeddings(e, batch, { training: true, seed: 9, rowOffset: 3 }).pooled, weights));
+      const { value, grads } = namedGradients(() => lossOf(encoder.embedTokens(batch.inputIds)), encoder.variables());
+      const dEmb = tf.grad((e: tf.Tensor) => lossOf(e as tf.Tensor3D))(emb);
+      result = {
+        loss: value.dataSync()[0] as number,
+        params: new Map([...grads].map(([name, g]) => [name, Float32Array.from(g.dataSync() as Float32Array)])),
+        emb: Float32Array.from(dEmb.dataSync() as Float32Array),
+      };
+    });
+    return result as Result;
+  };
+  const cases = [
+    { mode: 'layer', architecture: 'bert', over: {} },
+    { mode: 'layer', architecture: 'roberta', over: {} },
+    { mode: 'selective', architecture: 'bert', over: {} },
+    { mode: 'selective', architecture: 'roberta', over: {} },
+    { mode: 'selective', architecture: 'bert', over: { hiddenAct: 'gelu_new' } },
+    { mode: 'selective', architecture: 'bert', over: { hiddenAct: 'relu' } },
+  ] as const;
+  for (const { mode, architecture, over } of cases) {
+    it(`${architecture}${'hiddenAct' in over ? ` (${over.hiddenAct})` : ''}: recompute '${mode}' gives the gradients of 'none' (every parameter and the embeddings), dropout on, padding, rowOffset`, () => {
+      const encoder = small({ architecture, ...over });
       const batch = toEncoderInputs(tokenizer.encodeBatch(TEXTS.slice(0, 4)));
       const weights = tf.tidy(() => tf.randomNormal([4, 16], 0, 1, 'float32', 5));
-      type Result = { loss: number; params: Map<string, Float32Array>; emb: Float32Array };
-      const gradients = (): Result => {
-        let result: Result | undefined;
-        tf.tidy(() => {
-          const emb = encoder.embedTokens(batch.inputIds);
-          const lossOf = (e: tf.Tensor3D): tf.Scalar => tf.sum(tf.mul(encoder.forwardFromEmbeddings(e, batch, { training: true, seed: 9 }).pooled, weights));
-          const { value, grads } = namedGradients(() => lossOf(encoder.embedTokens(batch.inputIds)), encoder.variables());
-          const dEmb = tf.grad((e: tf.Tensor) => lossOf(e as tf.Tensor3D))(emb);
-          result = {
-            loss: value.dataSync()[0] as number,
-            params: new Map([...grads].map(([name, g]) => [name, Float32Array.from(g.dataSync() as Float32Array)])),
-            emb: Float32Array.from(dEmb.dataSync() as Float32Array),
-          };
-        });
-        return result as Result;
-      };
-      const plain = gradients();
+      const plain = gradientsOf(encoder, batch, weights);
       const before = tf.memory().numTensors;
-      encoder.setRecompute('layer');
-      expect(encoder.recompute).toBe('layer');
-      const recomputed = gradients();
+      encoder.setRecompute(mode);
+      expect(encoder.recompute).toBe(mode);
+      const recomputed = gradientsOf(encoder, batch, weights);
       expect(tf.memory().numTensors).toBe(before); // nothing kept by the customGrad
       encoder.setRecompute('none');
       expect(recomputed.loss).toBeCloseTo(plain.loss, 4);
@@ -112,12 +120,39 @@ describeWithBackends('encoder activation recomputation', () => {
     });
   }
 
+  it("'selective' keeps exactly Q, Kᵀ, V, the masked scores, the context, both residual sums, the FFN's inner product and the output per layer", () => {
+    // Bytes the tape holds once the forward pass is done, for 1 and 2 layers: the difference is one layer's keep.
+    const held = (mode: 'none' | 'selective', layers: number): number => {
+      const encoder = small({ numHiddenLayers: layers });
+      encoder.setRecompute(mode);
+      const batch = toEncoderInputs(tokenizer.encodeBatch(TEXTS.slice(0, 4)));
+      let bytes = 0;
+      const { value, grads } = namedGradients(() => {
+        const before = tf.memory().numBytes;
+        const loss = tf.sum(encoder.forward(batch, { training: true, seed: 2 }).pooled);
+        bytes = tf.memory().numBytes - before;
+        return loss;
+      }, encoder.variables());
+      tf.dispose([value, ...grads.values()]);
+      disposeInputs(batch);
+      encoder.dispose();
+      return bytes;
+    };
+    const [hidden, ffn, heads] = [16, 32, 4];
+    const { inputIds } = tokenizer.encodeBatch(TEXTS.slice(0, 4));
+    const [sentences, seq] = [inputIds.length, (inputIds[0] as number[]).length];
+    const selective = held('selective', 2) - held('selective', 1);
+    expect(selective).toBe(sentences * seq * (7 * hidden + ffn + heads * seq) * 4);
+    // tfjs's own tape keeps several times more per layer.
+    expect(held('none', 2) - held('none', 1)).toBeGreaterThan(3 * selective);
+  });
+
   it('is a create option, is kept by clone, and rejects unknown modes', () => {
     const encoder = createEncoder({ tokenizer, seed: 1, recompute: 'layer', config: { hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 8 } });
     expect(encoder.recompute).toBe('layer');
     const copy = encoder.clone({ trainable: false });
     expect(copy.recompute).toBe('layer');
-    expect(() => encoder.setRecompute('all' as 'layer')).toThrow(/recompute must be one of none, layer/);
+    expect(() => encoder.setRecompute('all' as 'layer')).toThrow(/recompute must be one of none, selective, layer/);
     copy.dispose();
     encoder.dispose();
   });

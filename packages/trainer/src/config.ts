@@ -68,7 +68,7 @@ export interface TrainConfig {
   readonly adamBeta2: number;
   readonly clipNorm: number;
   readonly microBatchSize: number;
-  readonly recompute: 'none' | 'layer' | 'auto';
+  readonly recompute: 'none' | 'selective' | 'layer' | 'auto';
   // — MCCL (contrastive) —
   readonly temperature: number;
   readonly labelKernel: 'softmax' | 'gaussian';
@@ -367,9 +367,9 @@ export const CONFIG_OPTIONS: { readonly [K in keyof TrainConfig]: OptionSpec } =
   },
   recompute: {
     kind: 'enum',
-    values: ['auto', 'none', 'layer'],
+    values: ['auto', 'none', 'selective', 'layer'],
     group: 'optimisation',
-    doc: 'Activation recomputation of the encoder: `layer` keeps only each layer’s input for the backward pass and runs the layer again inside its gradient (same gradients, about a third more compute, far less memory); `none` keeps everything; `auto` (default) uses `layer` only when without it not even one sentence per micro-batch fits, or only one does and with it at least 4 do.',
+    doc: 'Activation recomputation of the encoder: `none` keeps what tfjs’s tape keeps; `selective` keeps only what each layer’s matrix products made (a fraction of that) and runs softmax, dropout, LayerNorm and the activation again in a hand-written backward pass (same gradients to float32 rounding, a few per cent more compute); `layer` keeps only each layer’s input and runs the layer again inside its gradient (about a third more compute, least memory); `auto` (default) keeps everything when the whole batch fits, else takes `selective` when it fits a larger micro-batch, and `layer` only when otherwise not even one sentence fits, or only one does and with it at least 4 do.',
   },
   temperature: {
     kind: 'number',

@@ -13,7 +13,7 @@ export type { TrainConfig, TrainMethod, OptionSpec, OptionGroup, ConfigLayer, Co
 export { METHOD_TRAITS } from './methods';
 export type { MethodTraits, ContrastiveObjective } from './methods';
 export { planMemory, estimateMemory, backendMemoryLimit } from './memory';
-export type { MemoryPlan, MemoryEstimate, EncoderShape, EstimateOptions, PlanOptions } from './memory';
+export type { MemoryPlan, MemoryEstimate, EncoderShape, EstimateOptions, PlanOptions, RecomputeChoice } from './memory';
 export { loadCarlModel, CarlModel, MODEL_INFO_FILE } from './model';
 export type { CarlModelInfo, VAHead, LoadModelOptions } from './model';
 export { embedTexts } from '@carl/encoder';

@@ -33,6 +33,16 @@ describe('estimateMemory', () => {
     const outside = estimateMemory(bertBase, config, { microBatchSize: 4, recompute: 'none', optimizerOutsideHeap: true });
     expect(outside.total).toBe(split.total - split.optimizer);
   });
+
+  it("counts selective recomputation's keep by hand: 7 hidden-sized vectors, the FFN's inner product and a row of scores per head", () => {
+    const config = resolveConfig({ method: 'mse-regression', maxLength: 64 });
+    const none = estimateMemory(bertBase, config, { microBatchSize: 1, recompute: 'none' });
+    const selective = estimateMemory(bertBase, config, { microBatchSize: 1, recompute: 'selective' });
+    const keptPerLayer = (7 * 768 + 3072 + 12 * 64) * 64 * 4; // 2,359,296 bytes
+    const backward = (12 * 64 * 768 + 4 * 64 * 3072 + 4 * 12 * 64 * 64) * 4; // one layer's backward temporaries
+    expect(selective.activationsPerSentence).toBe(16 * 64 * 768 * 4 + 12 * keptPerLayer + backward);
+    expect(selective.activationsPerSentence).toBeLessThan(none.activationsPerSentence / 4);
+  });
 });
 
 describe('planMemory', () => {
@@ -71,19 +81,35 @@ describe('planMemory', () => {
     expect(() => planMemory(bertBase, { ...config, microBatchSize: 0, recompute: 'auto' }, 'wasm', { limit: 1e9 })).toThrow(/no micro-batch size fits/);
   });
 
-  it('turns recomputation on under auto when nothing fits without it, or only one sentence does and with it 4', () => {
+  it('under auto: everything when the whole batch fits, else selective when it fits more, layer only when nothing else fits 2', () => {
     const config = resolveConfig({ method: 'carl', batchSize: 32, maxLength: 512, recompute: 'auto' });
-    const at = (size: number, recompute: 'none' | 'layer'): number => estimateMemory(bertBase, config, { microBatchSize: size, recompute }).total;
-    // One sentence fits only with recomputation.
-    expect(planMemory(bertBase, config, 'wasm', { limit: (at(1, 'none') + at(1, 'layer')) / 2 / 0.85 }).recompute).toBe('layer');
-    // Without it 1 fits, with it at least 4: recompute. Without it 2 fit: no recomputation, however many it would allow.
-    expect(planMemory(bertBase, config, 'wasm', { limit: at(2, 'none') / 0.85 })).toMatchObject({ recompute: 'none', microBatchSize: 2 });
-    expect(at(4, 'layer')).toBeLessThan(at(1, 'none'));
-    expect(planMemory(bertBase, config, 'wasm', { limit: at(1, 'none') / 0.85 })).toMatchObject({ recompute: 'layer' });
-    // The whole batch fits without it: none.
+    const at = (size: number, recompute: 'none' | 'selective' | 'layer'): number => estimateMemory(bertBase, config, { microBatchSize: size, recompute }).total;
+    // The whole batch fits without recomputation: none.
     expect(planMemory(bertBase, config, 'wasm', { limit: at(32, 'none') / 0.85 })).toMatchObject({ recompute: 'none', microBatchSize: 32 });
+    // 2 fit without it, more with selective: selective, at the largest size it allows.
+    const two = planMemory(bertBase, config, 'wasm', { limit: at(2, 'none') / 0.85 });
+    expect(two.recompute).toBe('selective');
+    expect(two.microBatchSize).toBeGreaterThan(2);
+    expect(at(two.microBatchSize, 'selective')).toBeLessThanOrEqual(at(2, 'none'));
+    // Only one sentence fits even with selective, and layer recomputation fits 4 or more: layer. (That takes a deep
+    // stack: selective keeps ~12 hidden-sized vectors per token and layer, layer 2, but layer's one rebuilt layer
+    // holds everything tfjs keeps.)
+    const deep: EncoderShape = { ...bertBase, numHiddenLayers: 96 };
+    const short = { ...config, maxLength: 128 };
+    const deepAt = (size: number, recompute: 'selective' | 'layer'): number => estimateMemory(deep, short, { microBatchSize: size, recompute }).total;
+    expect(deepAt(4, 'layer')).toBeLessThan(deepAt(1, 'selective'));
+    expect(planMemory(deep, short, 'wasm', { limit: deepAt(1, 'selective') / 0.85 })).toMatchObject({ recompute: 'layer' });
+    // Where selective fits as many, it wins: a third less compute.
+    expect(planMemory(bertBase, config, 'wasm', { limit: at(1, 'selective') / 0.85 })).toMatchObject({ recompute: 'selective', microBatchSize: 1 });
     // Asked for explicitly, `none` is kept even when recomputation would allow more.
-    expect(planMemory(bertBase, { ...config, recompute: 'none' }, 'wasm', { limit: at(1, 'none') / 0.85 })).toMatchObject({ recompute: 'none', microBatchSize: 1 });
+    expect(planMemory(bertBase, { ...config, recompute: 'none' }, 'wasm', { limit: at(2, 'none') / 0.85 })).toMatchObject({ recompute: 'none', microBatchSize: 2 });
+  });
+
+  it('puts the whole BERT-base SimCSE batch of 32 × 64 tokens in the wasm heap with selective recomputation (moments outside)', () => {
+    const config = resolveConfig({ method: 'simcse', batchSize: 32, maxLength: 64, recompute: 'auto' });
+    expect(planMemory(bertBase, config, 'wasm', { optimizerOutsideHeap: true })).toMatchObject({ recompute: 'selective', microBatchSize: 32 });
+    // Without it the batch is split (and every split costs gradient caching an extra forward pass).
+    expect(planMemory(bertBase, { ...config, recompute: 'none' }, 'wasm', { optimizerOutsideHeap: true }).microBatchSize).toBeLessThan(32);
   });
 });
 
@@ -105,18 +131,21 @@ describe('the estimate against a measured step (wasm)', () => {
   });
 
   it.each([
-    ['tiny', 'simcse'],
-    ['tiny', 'carl'],
-    ['mini', 'simcse'],
-    ['mini', 'carl'],
-  ] as const)('%s %s: the peak bytes of a first step are within a factor of 2 of the estimate', async (preset, method) => {
+    ['tiny', 'simcse', 'none'],
+    ['tiny', 'carl', 'none'],
+    ['mini', 'simcse', 'none'],
+    ['mini', 'carl', 'none'],
+    ['mini', 'simcse', 'selective'],
+    ['mini', 'carl', 'selective'],
+  ] as const)('%s %s, recompute %s: the peak bytes of a first step are within a factor of 2 of the estimate', async (preset, method, recompute) => {
     const texts = AFFECT_SAMPLE.map((r) => r.text);
     const tokenizer = trainWordPiece(texts, { vocabSize: 300 });
     const encoder = createEncoder({ preset, tokenizer, seed: 1 });
     // Long rows so the batch is padded to maxLength.
     const rows = AFFECT_SAMPLE.slice(0, 8).map((r) => ({ id: r.id, text: `${r.text} ${texts.slice(10, 14).join(' ')}`, va: r.va as { valence: number; arousal: number } }));
-    const config = resolveConfig({ method, batchSize: 8, maxLength: 48, queueSize: 64 });
+    const config = resolveConfig({ method, batchSize: 8, maxLength: 48, queueSize: 64, recompute });
     const model = new TrainingModel(encoder, config, 1);
+    expect(model.memoryPlan.recompute).toBe(recompute);
     const before = tf.memory().numBytes;
     let padded = 0;
     const profile = await tf.profile(() => {
@@ -124,11 +153,11 @@ describe('the estimate against a measured step (wasm)', () => {
     });
     const measured = profile.peakBytes - before;
     const outside = model.memoryPlan.estimate.optimizerOutsideHeap;
-    const e = estimateMemory({ ...encoder.config }, config, { microBatchSize: 8, recompute: 'none', sequenceLength: padded, optimizerOutsideHeap: outside });
+    const e = estimateMemory({ ...encoder.config }, config, { microBatchSize: 8, recompute, sequenceLength: padded, optimizerOutsideHeap: outside });
     // What the step adds to the tensors already there (parameters, target): gradients, moments (first step), activations.
     const predicted = e.gradients + (outside ? 0 : e.optimizer) + e.activations;
     // Printed for the record (the README's figures); the assertion is the factor.
-    console.log(`${preset} ${method} padded ${padded}, moments ${outside ? 'outside the heap' : 'in the heap'}: measured ${(measured / 1e6).toFixed(1)} MB, estimated ${(predicted / 1e6).toFixed(1)} MB (ratio ${(predicted / measured).toFixed(2)})`);
+    console.log(`${preset} ${method} ${recompute} padded ${padded}, moments ${outside ? 'outside the heap' : 'in the heap'}: measured ${(measured / 1e6).toFixed(1)} MB, estimated ${(predicted / 1e6).toFixed(1)} MB (ratio ${(predicted / measured).toFixed(2)})`);
     expect(padded).toBe(48);
     expect(predicted / measured).toBeGreaterThan(0.5);
     expect(predicted / measured).toBeLessThan(2);

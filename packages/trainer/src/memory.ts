@@ -30,17 +30,20 @@ export interface MemoryEstimate {
   /** Activations of one sentence at the padded length, for every forward pass a step keeps on the tape at once. */
   readonly activationsPerSentence: number;
   readonly microBatchSize: number;
-  readonly recompute: 'none' | 'layer';
+  readonly recompute: RecomputeChoice;
   /** `activationsPerSentence × microBatchSize`. */
   readonly activations: number;
   /** What must fit in the backend's memory. */
   readonly total: number;
 }
 
+/** What the encoder's backward pass keeps (see `RecomputeMode` in @carl/encoder). */
+export type RecomputeChoice = 'none' | 'selective' | 'layer';
+
 /** Options of {@link estimateMemory}. */
 export interface EstimateOptions {
   readonly microBatchSize: number;
-  readonly recompute: 'none' | 'layer';
+  readonly recompute: RecomputeChoice;
   /** Default false (moments live with the parameters). */
   readonly optimizerOutsideHeap?: boolean;
   /** Padded length of a batch. Default `config.maxLength` (the worst case). */
@@ -55,6 +58,12 @@ const FLOAT = 4;
  * mini presets at 48 tokens on wasm (see memory.test.ts, which checks the fit stays within a factor 2).
  */
 const PER_LAYER = { hidden: 48, ffn: 8, scores: 16 } as const;
+/**
+ * The temporaries of one layer's hand-written backward pass under `selective` recomputation, per sentence, as
+ * multiples of seq·hidden, seq·ffn and heads·seq² (the gradients it is building and the element-wise parts it
+ * runs again); fitted like {@link PER_LAYER} (mini preset, memory.test.ts).
+ */
+const SELECTIVE_BACKWARD = { hidden: 12, ffn: 4, scores: 4 } as const;
 /** Embedding lookup, position/type sums, LayerNorm and dropout, per token, in units of hidden. */
 const EMBEDDING_STAGE = 16;
 /** `recompute: 'auto'` takes layer recomputation over micro-batches of one sentence when it allows this many. */
@@ -106,7 +115,16 @@ export function estimateMemory(shape: EncoderShape, config: TrainConfig, options
   const layer = (PER_LAYER.hidden * seq * h + PER_LAYER.ffn * seq * shape.intermediateSize + PER_LAYER.scores * shape.numAttentionHeads * seq * seq) * FLOAT;
   const embedding = EMBEDDING_STAGE * seq * h * FLOAT;
   // `layer`: each layer's input (and the customGrad's output) stays; one layer's activations are rebuilt at a time.
-  const perPass = options.recompute === 'layer' ? embedding + shape.numHiddenLayers * 2 * seq * h * FLOAT + layer : embedding + shape.numHiddenLayers * layer;
+  // `selective`: per layer exactly what the products made (7 hidden-sized vectors, the FFN's inner product and a
+  // row of scores per head, per token: checked in @carl/encoder's recompute.test.ts), plus one layer's backward.
+  const kept = (7 * h + shape.intermediateSize + shape.numAttentionHeads * seq) * seq * FLOAT;
+  const backward = (SELECTIVE_BACKWARD.hidden * seq * h + SELECTIVE_BACKWARD.ffn * seq * shape.intermediateSize + SELECTIVE_BACKWARD.scores * shape.numAttentionHeads * seq * seq) * FLOAT;
+  const perPass =
+    options.recompute === 'layer'
+      ? embedding + shape.numHiddenLayers * 2 * seq * h * FLOAT + layer
+      : options.recompute === 'selective'
+        ? embedding + shape.numHiddenLayers * kept + backward
+        : embedding + shape.numHiddenLayers * layer;
   const taped = 1 + (traits.keys === 'second-view' ? 1 : 0) + (traits.ptd !== 'none' && config.ptdView === 'separate' ? 1 : 0);
   const activationsPerSentence = perPass * taped;
   const activations = activationsPerSentence * options.microBatchSize;
@@ -148,7 +166,7 @@ export function backendMemoryLimit(backend: string): number | undefined {
 /** The micro-batch size and recomputation a run uses, with the estimate behind them. */
 export interface MemoryPlan {
   readonly microBatchSize: number;
-  readonly recompute: 'none' | 'layer';
+  readonly recompute: RecomputeChoice;
   readonly estimate: MemoryEstimate;
   /** The backend's memory (undefined: unknown, nothing was limited). */
   readonly limit: number | undefined;
@@ -166,44 +184,54 @@ export interface PlanOptions {
  * Chooses the micro-batch size and activation recomputation of a run before its first step:
  * `config.microBatchSize` when set (checked), otherwise the largest size that fits — the whole
  * batch, else the largest power of two below it — within {@link MEMORY_SAFETY_MARGIN} of the
- * backend's memory. `recompute: 'auto'` turns recomputation on only when without it not even one sentence
- * fits, or only one does and with it at least 4 do (recomputation costs about a third more compute; a BERT-base
- * `carl` step in 8 micro-batches of 4 without it measured faster here than the whole batch with it). Throws `OUT_OF_MEMORY`, naming the estimate, the limit and the largest
+ * backend's memory. `recompute: 'auto'` keeps everything when the whole batch fits; otherwise it takes
+ * `selective` (a few per cent more compute) when that fits a larger micro-batch — every split of a contrastive
+ * batch costs an extra forward pass (gradient caching), a third more compute; it takes `layer` only when not
+ * even one sentence fits otherwise, or only one does and with it at least 4 do (recomputing whole layers costs
+ * about a third more compute; a BERT-base `carl` step in 8 micro-batches of 4 without it measured faster here
+ * than the whole batch with it). Throws `OUT_OF_MEMORY`, naming the estimate, the limit and the largest
  * micro-batch size that fits, when the run cannot fit (so it fails before any work, not in a wasm abort).
  *
  * @example
  * ```ts
  * const plan = planMemory({ ...presets['bert-base'], vocabSize: 30522 }, resolveConfig({ batchSize: 32 }), 'wasm');
- * plan.microBatchSize; // e.g. 4
+ * plan.microBatchSize; // e.g. 32, with plan.recompute 'selective'
  * ```
  */
 export function planMemory(shape: EncoderShape, config: TrainConfig, backend: string, options: PlanOptions = {}): MemoryPlan {
   const limit = options.limit ?? backendMemoryLimit(backend);
   const batch = config.batchSize;
   const requested = config.microBatchSize > 0 ? Math.min(config.microBatchSize, batch) : 0;
-  const estimate = (microBatchSize: number, recompute: 'none' | 'layer'): MemoryEstimate =>
+  const estimate = (microBatchSize: number, recompute: RecomputeChoice): MemoryEstimate =>
     estimateMemory(shape, config, { microBatchSize, recompute, optimizerOutsideHeap: options.optimizerOutsideHeap === true });
-  const modes: ReadonlyArray<'none' | 'layer'> = config.recompute === 'auto' ? ['none', 'layer'] : [config.recompute];
+  const modes: readonly RecomputeChoice[] = config.recompute === 'auto' ? ['none', 'selective', 'layer'] : [config.recompute];
   if (limit === undefined) {
-    const recompute = config.recompute === 'layer' ? 'layer' : 'none';
+    const recompute = config.recompute === 'auto' ? 'none' : config.recompute;
     const size = requested > 0 ? requested : batch;
     return { microBatchSize: size, recompute, estimate: estimate(size, recompute), limit };
   }
   const budget = limit * MEMORY_SAFETY_MARGIN;
-  const fits = (size: number, mode: 'none' | 'layer'): boolean => estimate(size, mode).total <= budget;
+  const fits = (size: number, mode: RecomputeChoice): boolean => estimate(size, mode).total <= budget;
   const candidates = [batch, ...powersOfTwoBelow(batch)];
-  const plan = (size: number, mode: 'none' | 'layer'): MemoryPlan => ({ microBatchSize: size, recompute: mode, estimate: estimate(size, mode), limit });
+  const plan = (size: number, mode: RecomputeChoice): MemoryPlan => ({ microBatchSize: size, recompute: mode, estimate: estimate(size, mode), limit });
   if (requested > 0) {
     const mode = modes.find((m) => fits(requested, m));
     if (mode !== undefined) return plan(requested, mode);
+  } else if (modes.length === 1) {
+    const size = candidates.find((s) => fits(s, modes[0] as RecomputeChoice));
+    if (size !== undefined) return plan(size, modes[0] as RecomputeChoice);
   } else {
-    const sizes = modes.map((mode) => candidates.find((s) => fits(s, mode)));
-    const [plain, layered] = sizes;
-    // auto: recomputation costs about a third more compute; micro-batches of one sentence cost more than that.
-    if (plain !== undefined && (layered === undefined || plain > 1 || layered < RECOMPUTE_GAIN)) return plan(plain, modes[0] as 'none' | 'layer');
+    const [plain, selective, layered] = modes.map((mode) => candidates.find((s) => fits(s, mode)));
+    const cheap =
+      selective !== undefined && (plain === undefined || selective > plain)
+        ? { size: selective, mode: 'selective' as const }
+        : plain === undefined
+          ? undefined
+          : { size: plain, mode: 'none' as const };
+    if (cheap !== undefined && (layered === undefined || cheap.size > 1 || layered < RECOMPUTE_GAIN)) return plan(cheap.size, cheap.mode);
     if (layered !== undefined) return plan(layered, 'layer');
   }
-  const lastMode = modes[modes.length - 1] as 'none' | 'layer';
+  const lastMode = modes[modes.length - 1] as RecomputeChoice;
   const largest = candidates.find((s) => fits(s, lastMode));
   const at = estimate(requested > 0 ? requested : 1, lastMode);
   throw new CarlError(
@@ -211,7 +239,7 @@ export function planMemory(shape: EncoderShape, config: TrainConfig, backend: st
     `this run needs about ${gb(at.total)} at micro-batch size ${at.microBatchSize} (${describe(at)}), more than ${gb(budget)} ` +
       `(${Math.round(MEMORY_SAFETY_MARGIN * 100)}% of the ${gb(limit)} the ${backend} backend can hold); ` +
       (largest === undefined
-        ? `no micro-batch size fits${config.recompute === 'none' ? ' without recomputation: try --recompute layer' : ''}; shorten --max-length, use a smaller model or a GPU backend`
+        ? `no micro-batch size fits${config.recompute === 'none' || config.recompute === 'selective' ? ' without whole-layer recomputation: try --recompute layer' : ''}; shorten --max-length, use a smaller model or a GPU backend`
         : `the largest micro-batch size that fits is ${largest}: pass --micro-batch-size ${largest} (or 0 to choose it automatically)`),
     { field: 'microBatchSize' },
   );
@@ -236,7 +264,7 @@ function describe(e: MemoryEstimate): string {
     `AdamW moments ${gb(e.optimizer)}${e.optimizerOutsideHeap ? ' outside the heap' : ''}`,
     ...(e.target > 0 ? [`momentum target ${gb(e.target)}`] : []),
     ...(e.queue > 0 ? [`queue ${gb(e.queue)}`] : []),
-    `activations ${gb(e.activations)}${e.recompute === 'layer' ? ' with layer recomputation' : ''}`,
+    `activations ${gb(e.activations)}${e.recompute === 'none' ? '' : ` with ${e.recompute} recomputation`}`,
   ];
   return parts.join(', ');
 }

@@ -38,7 +38,7 @@ import { binVA, gaussianKernel, labelSimilarityMatrix } from '@carl/va-labeling'
 import { LabeledQueue, MomentumTarget, type QueueSnapshot } from '@carl/momentum-queue';
 import type { TrainConfig } from './config';
 import { MlpHead } from './heads';
-import { planMemory, type EncoderShape, type MemoryPlan } from './memory';
+import { planMemory, type EncoderShape, type MemoryPlan, type RecomputeChoice } from './memory';
 import { METHOD_TRAITS, type ContrastiveObjective, type MethodTraits } from './methods';
 
 /** One training example as the step sees it: text, VA label and a run-unique id. */
@@ -778,7 +778,7 @@ function planFor(online: Encoder, config: TrainConfig, optimizer: AdamW, options
   if (shape !== undefined) return planMemory(shape, config, backend, planOptions);
   // An encoder of unknown shape: no estimate of its activations; the configured size or the whole batch.
   const size = config.microBatchSize > 0 ? Math.min(config.microBatchSize, config.batchSize) : config.batchSize;
-  const recompute = config.recompute === 'layer' ? 'layer' : 'none';
+  const recompute = config.recompute === 'auto' ? 'none' : config.recompute;
   const params = [...online.variables().values()].reduce((s, v) => s + v.size * 4, 0);
   return {
     microBatchSize: size,
@@ -809,11 +809,11 @@ function encoderShape(online: Encoder): EncoderShape | undefined {
 }
 
 /** Passes the plan's recomputation to an encoder that supports it (@carl/encoder's `setRecompute`). */
-function setRecompute(online: Encoder, mode: 'none' | 'layer'): void {
-  const settable = online as unknown as { setRecompute?: (mode: 'none' | 'layer') => void };
+function setRecompute(online: Encoder, mode: RecomputeChoice): void {
+  const settable = online as unknown as { setRecompute?: (mode: RecomputeChoice) => void };
   if (typeof settable.setRecompute === 'function') settable.setRecompute(mode);
-  else if (mode === 'layer') {
-    throw new CarlError('INVALID_CONFIG', `recompute "layer" needs an encoder with setRecompute (this "${online.architecture}" encoder has none)`, { field: 'recompute' });
+  else if (mode !== 'none') {
+    throw new CarlError('INVALID_CONFIG', `recompute "${mode}" needs an encoder with setRecompute (this "${online.architecture}" encoder has none)`, { field: 'recompute' });
   }
 }
 
