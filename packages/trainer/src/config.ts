@@ -391,7 +391,7 @@ export const CONFIG_OPTIONS: { readonly [K in keyof TrainConfig]: OptionSpec } =
     exclusiveMin: true,
     max: 100,
     group: 'MCCL',
-    doc: 'τ_y (or σ) of the label kernel, in VA units ([−1, 1] axes). Two EmoBank labels are a median 0.22 apart (10% of pairs within 0.07). Default 0.03, chosen by the recorded sweep (benchmarks/results/reproduce/sweep.json: EmoBank dev valence r .374 at 0.03 against .215 at 0.1 and .319 at 0.01): at 0.1 the targets spread over most of a 4,096-key queue and the loss barely moves.',
+    doc: 'τ_y (or σ) of the label kernel, in VA units ([−1, 1] axes). Two EmoBank labels are a median 0.22 apart (10% of pairs within 0.07). Default 0.03, chosen by the recorded sweep (benchmarks/results/history/sweep-carl-defaults-2026-11-26.json: EmoBank dev valence r .374 at 0.03 against .215 at 0.1 and .319 at 0.01): at 0.1 the targets spread over most of a 4,096-key queue and the loss barely moves.',
   },
   labelDistance: {
     kind: 'enum',
