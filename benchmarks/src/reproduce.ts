@@ -470,7 +470,11 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
   lines.push(`| --- | ${taskNames.map(() => '---:').join(' | ')} |`, ...present.map((m) => `| ${m} | ${taskNames.map((t) => fmt((probeTimings[m] as Record<string, number>)[t], 1)).join(' | ')} |`), '');
   fs.writeFileSync(path.join(ctx.outDir, 'results.md'), `${lines.join('\n')}\n`);
 
-  fs.writeFileSync(path.join(ctx.outDir, 'tasks.svg'), taskPanelsSvg(reports, { styles, title: `Frozen-embedding probes: mean ± sd over ${ctx.seeds.length} seed(s), each panel on its own scale` }));
+  // The seeds actually present per method (an aggregate of a run still in progress has fewer than asked for).
+  const seedCounts = present.map((m) => new Set(cells.filter((c) => c.method === m).map((c) => c.seed)).size);
+  const [fewest, most] = [Math.min(...seedCounts), Math.max(...seedCounts)];
+  const seedsShown = fewest === most ? `${most} seed${most === 1 ? '' : 's'}` : `${fewest}–${most} seeds`;
+  fs.writeFileSync(path.join(ctx.outDir, 'tasks.svg'), taskPanelsSvg(reports, { styles, title: `Frozen-embedding probes: mean ± sd over ${seedsShown}, each panel on its own scale` }));
   writeCurves(cells, ctx, styles, mlm);
   await writeProjections(ctx, cells, bestTrained);
   log(`report written to ${ctx.outDir}`);
