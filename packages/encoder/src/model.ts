@@ -124,7 +124,6 @@ export type RecomputeMode = 'none' | 'selective' | 'layer';
 
 const RECOMPUTE_MODES: readonly RecomputeMode[] = ['none', 'selective', 'layer'];
 
-
 /**
  * A BERT or RoBERTa encoder on TensorFlow.js implementing the core `Encoder` contract.
  * Variables are the Hugging Face state dict of a bare `BertModel` / `RobertaModel` — names without
