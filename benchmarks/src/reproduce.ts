@@ -175,6 +175,8 @@ async function main(): Promise<void> {
     });
   } else if (fs.existsSync(sweepFile)) {
     sweep = JSON.parse(fs.readFileSync(sweepFile, 'utf8')) as SweepFile;
+  } else if (!args['aggregate-only'] && methods.some((m) => tunedFrom(m) !== undefined)) {
+    log(`no ${sweepFile}: trained methods use @carl/trainer's defaults, not tuned settings`);
   }
   const tunedConfig = (method: string): Partial<TrainConfig> => {
     const from = tunedFrom(method);
@@ -194,7 +196,14 @@ async function main(): Promise<void> {
     const cellDir = path.join(cacheDir, 'runs', `${method}${preset === 'tiny' ? '' : `@${preset}`}-seed${seed}`);
     const resultFile = path.join(cellDir, 'cell.json');
     if (fs.existsSync(resultFile)) {
-      cells.push(JSON.parse(fs.readFileSync(resultFile, 'utf8')) as Cell);
+      const cached = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as Cell;
+      // A cell trained with other settings (say, library defaults by a process run with --no-sweep and no
+      // sweep.json) must not enter a table of tuned methods unnoticed.
+      const wanted = tunedConfig(method);
+      if (sweep !== undefined && JSON.stringify(sortedKeys(cached.config)) !== JSON.stringify(sortedKeys(wanted))) {
+        throw new Error(`${resultFile} was trained with ${JSON.stringify(cached.config)}, but the tuned setting is ${JSON.stringify(wanted)}: delete ${cellDir} to train it again`);
+      }
+      cells.push(cached);
       return;
     }
     if (args['aggregate-only']) return;
@@ -512,6 +521,10 @@ function writeCurves(cells: readonly Cell[], ctx: ReportContext, styles: Readonl
  * those that train no encoder (`none`, `tfidf`). Cells of the first preset only (a larger preset's cells are
  * named `method (preset)`): a larger preset runs only some methods.
  */
+function sortedKeys(o: Readonly<Record<string, unknown>>): [string, unknown][] {
+  return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
+}
+
 function pickBestBaseline(cells: readonly Cell[], options: { trainedOnly?: boolean } = {}): string | undefined {
   let best: { name: string; score: number } | undefined;
   const candidates = BASELINES.filter((b) => !(options.trainedOnly === true && UNTRAINED.has(b)));
