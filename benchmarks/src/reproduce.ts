@@ -389,8 +389,8 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     const chosen = from === undefined ? undefined : ctx.sweep?.best?.[from];
     if (from === undefined) return [m, 'nothing to train (probe penalties by cross-validation on training rows)'];
     if (chosen === undefined) return [m, 'library defaults (no sweep result)'];
-    const budget = Number(ctx.sweep?.budget?.['settingsPerMethod'] ?? SETTINGS_PER_METHOD);
-    return [m, { tunedAs: from, setting: chosen.setting, devScore: chosen.devScore, config: chosen.config, learningRateEdge: learningRateEdge(from, chosen.config, budget) ?? null }];
+    const tried = (ctx.sweep?.cells ?? []).filter((c) => c.method === from).map((c) => c.config.learningRate).filter((r): r is number => r !== undefined);
+    return [m, { tunedAs: from, setting: chosen.setting, devScore: chosen.devScore, config: chosen.config, learningRateEdge: learningRateEdge(chosen.config.learningRate, tried) ?? null }];
   }));
   const summary = {
     date: new Date().toISOString(),
@@ -434,14 +434,14 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     '',
     '## Tuning',
     '',
-    `Every trained method was tuned with the same protocol (\`sweep.json\`: ${ctx.sweep?.budget?.['settingsPerMethod'] ?? '—'} settings per method on EmoBank dev, seed 1, first tiny start) and trained here with its own best setting; \`@carl/trainer\`'s defaults are unchanged.`,
+    `Every trained method was tuned with the same protocol (\`sweep.json\`: ${ctx.sweep?.budget?.['settingsPerMethod'] ?? '—'} settings per method on EmoBank dev, seed 1, first tiny start${ctx.sweep?.budget?.['edgeSteps'] === undefined ? '' : `, plus up to ${String(ctx.sweep.budget['edgeSteps'])} learning-rate steps past a grid edge its best setting sat on`}) and trained here with its own best setting; \`@carl/trainer\`'s defaults are unchanged.`,
     '',
     ...present.map((m) => {
       const t = tuning[m];
       const notes = typeof t === 'string' ? [] : [
         ...(t?.tunedAs !== m.replace(/ \(.*\)$/, '') ? [`${t?.tunedAs}'s setting`] : []),
         ...(m.endsWith(')') ? ['tuned on tiny'] : []),
-        ...(t?.learningRateEdge ? [`the ${t.learningRateEdge} learning rate of its grid: the optimum may lie beyond it`] : []),
+        ...(t?.learningRateEdge ? [`still the ${t.learningRateEdge} learning rate it tried after the sweep's steps past its grid: the optimum may lie beyond it`] : []),
       ];
       return `- \`${m}\`: ${typeof t === 'string' ? t : `${t?.setting ?? ''} (dev score ${fmt(t?.devScore)}${notes.map((x) => `, ${x}`).join('')})`}`;
     }),

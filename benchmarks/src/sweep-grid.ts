@@ -6,7 +6,10 @@
  * for it — temperature (simcse, supcon-binned, carl), label temperature, λ (PTD weight), ρ (perturbation
  * ratio) and the PTD strategy (`generator`: MLM-head samples) for carl. A setting's score is the mean of
  * dev Pearson r for valence and arousal from a ridge probe on 3,000 EmoBank train embeddings; the best
- * setting per method (by its own dev score) is what `bench:reproduce` trains with. CARL's ablations use
+ * setting per method (by its own dev score) is what `bench:reproduce` trains with. When that setting's learning
+ * rate is the lowest or highest the method tried, the sweep goes one step further along {@link LR_LADDER} with the
+ * setting's other knobs, up to {@link EDGE_STEPS} times (the same rule for every method), so no method is
+ * reported at an optimum its grid cut off. CARL's ablations use
  * CARL's tuned setting (they are CARL with one part switched off); `none` and `tfidf` have nothing to
  * train (the probes tune their penalties by cross-validation on training rows). Every cell is cached
  * (`<cache>/sweep/<method>/<setting>/`) and recorded in `sweep.json`.
@@ -23,6 +26,12 @@ import { commonStart, emobankDevScore, openModel } from './repro-common';
 export const SETTINGS_PER_METHOD = 8;
 
 const LR8 = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3];
+
+/** The learning rates a sweep steps along past a grid's edge. */
+export const LR_LADDER = [5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2];
+
+/** Steps past a grid edge, at most, per method. */
+export const EDGE_STEPS = 2;
 
 /** The sweep grid, `SETTINGS_PER_METHOD` settings per trained method. */
 export const SWEEP: Readonly<Record<string, readonly Readonly<Partial<TrainConfig>>[]>> = {
@@ -52,20 +61,36 @@ export function tunedFrom(method: string): string | undefined {
 }
 
 /**
- * Whether a tuned setting's learning rate is the lowest or highest its method's grid tried (within the
- * budget): the optimum may then lie outside the grid, which the report says rather than hides.
+ * Whether a learning rate is the lowest or highest of those a method tried (undefined: inside them, or fewer
+ * than two tried): the optimum may then lie outside, which the sweep extends past and the report says.
  *
  * @example
  * ```ts
- * learningRateEdge('mse-regression', { learningRate: 2e-3 }, 8); // 'highest'
+ * learningRateEdge(2e-3, [1e-5, 1e-4, 2e-3]); // 'highest'
  * ```
  */
-export function learningRateEdge(method: string, config: Partial<TrainConfig>, budget: number): 'lowest' | 'highest' | undefined {
-  const rates = (SWEEP[method] ?? []).slice(0, budget).map((c) => c.learningRate).filter((r): r is number => r !== undefined);
-  if (config.learningRate === undefined || new Set(rates).size < 2) return undefined;
-  if (config.learningRate === Math.max(...rates)) return 'highest';
-  if (config.learningRate === Math.min(...rates)) return 'lowest';
+export function learningRateEdge(learningRate: number | undefined, tried: readonly number[]): 'lowest' | 'highest' | undefined {
+  if (learningRate === undefined || new Set(tried).size < 2) return undefined;
+  if (learningRate === Math.max(...tried)) return 'highest';
+  if (learningRate === Math.min(...tried)) return 'lowest';
   return undefined;
+}
+
+/**
+ * The setting one ladder step past the edge `best` sits on (its other knobs kept), or undefined when `best` is
+ * inside the rates tried or the ladder ends.
+ *
+ * @example
+ * ```ts
+ * beyondEdge({ learningRate: 1e-3 }, [2e-4, 5e-4, 1e-3]); // { learningRate: 2e-3 }
+ * ```
+ */
+export function beyondEdge(best: Readonly<Partial<TrainConfig>>, tried: readonly number[]): Partial<TrainConfig> | undefined {
+  const edge = learningRateEdge(best.learningRate, tried);
+  if (edge === undefined) return undefined;
+  const i = LR_LADDER.indexOf(best.learningRate as number);
+  const next = i < 0 ? undefined : LR_LADDER[edge === 'highest' ? i + 1 : i - 1];
+  return next === undefined ? undefined : { ...best, learningRate: next };
 }
 
 /** One cell of the sweep. */
@@ -107,6 +132,13 @@ export interface SweepOptions {
   readonly log: (m: string) => void;
 }
 
+/** The cell with the highest dev score; ties keep the earlier one (the grids list the library default region first). */
+function bestOf(cells: readonly SweepCell[]): SweepCell | undefined {
+  let best: SweepCell | undefined;
+  for (const cell of cells) if (Number.isFinite(cell.devScore) && (best === undefined || cell.devScore > best.devScore)) best = cell;
+  return best;
+}
+
 /** A short, stable name for a setting, e.g. `learningRate=0.0005,temperature=0.2`. */
 export function settingName(config: Partial<TrainConfig>): string {
   return Object.entries(config).map(([k, v]) => `${k}=${String(v)}`).join(',');
@@ -117,45 +149,49 @@ export async function runSweep(options: SweepOptions): Promise<SweepFile> {
   const start = await commonStart({ cacheDir: options.cacheDir, preset: 'tiny', start: 1, pretrainSteps: options.start.pretrainSteps, vocabSize: options.start.vocabSize, maxLength: options.maxLength, log: options.log });
   const cells: SweepCell[] = [];
   const seed = 1;
-  for (const method of options.methods.filter((m) => m in SWEEP)) {
-    for (const config of (SWEEP[method] ?? []).slice(0, options.budget)) {
-      const setting = settingName(config);
-      const dir = path.join(options.cacheDir, 'sweep', method, setting.replace(/[^\w.=,-]/g, '_'));
-      const done = path.join(dir, 'cell.json');
-      if (fs.existsSync(done)) {
-        cells.push(JSON.parse(fs.readFileSync(done, 'utf8')) as SweepCell);
-        continue;
-      }
-      options.log(`sweep ${method} ${setting}`);
-      const t0 = Date.now();
-      const out = path.join(dir, 'train');
-      const result = await trainCarl(
-        { ...config, method: method as TrainConfig['method'], init: start, seed, steps: options.steps, batchSize: options.batchSize, maxLength: options.maxLength, data: ['emobank'], checkpointEvery: 250, logEvery: 100 },
-        { out, resume: fs.existsSync(out), saveModel: true },
-      );
-      if (result.modelDir === undefined) throw new Error(`sweep ${method} ${setting} did not complete`);
-      const model = await openModel(result.modelDir, options.maxLength);
-      const dev = await emobankDevScore(model, seed);
-      model.dispose();
-      const cell: SweepCell = { method, setting, config, devValenceR: dev.valence, devArousalR: dev.arousal, devScore: dev.score, finalLoss: result.history.at(-1)?.loss ?? null, seconds: (Date.now() - t0) / 1000 };
-      fs.mkdirSync(dir, { recursive: true });
-      fs.writeFileSync(done, JSON.stringify(cell));
-      options.log(`  dev V r ${dev.valence.toFixed(3)} A r ${dev.arousal.toFixed(3)}`);
-      cells.push(cell);
-    }
-  }
+  const runCell = async (method: string, config: Partial<TrainConfig>): Promise<SweepCell> => {
+    const setting = settingName(config);
+    const dir = path.join(options.cacheDir, 'sweep', method, setting.replace(/[^\w.=,-]/g, '_'));
+    const done = path.join(dir, 'cell.json');
+    if (fs.existsSync(done)) return JSON.parse(fs.readFileSync(done, 'utf8')) as SweepCell;
+    options.log(`sweep ${method} ${setting}`);
+    const t0 = Date.now();
+    const out = path.join(dir, 'train');
+    const result = await trainCarl(
+      { ...config, method: method as TrainConfig['method'], init: start, seed, steps: options.steps, batchSize: options.batchSize, maxLength: options.maxLength, data: ['emobank'], checkpointEvery: 250, logEvery: 100 },
+      { out, resume: fs.existsSync(out), saveModel: true },
+    );
+    if (result.modelDir === undefined) throw new Error(`sweep ${method} ${setting} did not complete`);
+    const model = await openModel(result.modelDir, options.maxLength);
+    const dev = await emobankDevScore(model, seed);
+    model.dispose();
+    const cell: SweepCell = { method, setting, config, devValenceR: dev.valence, devArousalR: dev.arousal, devScore: dev.score, finalLoss: result.history.at(-1)?.loss ?? null, seconds: (Date.now() - t0) / 1000 };
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(done, JSON.stringify(cell));
+    options.log(`  dev V r ${dev.valence.toFixed(3)} A r ${dev.arousal.toFixed(3)}`);
+    return cell;
+  };
   const best: Record<string, { setting: string; config: Partial<TrainConfig>; devScore: number }> = {};
-  for (const cell of cells) {
-    const current = best[cell.method];
-    // Ties keep the earlier setting (the grids list the library default region first).
-    if (Number.isFinite(cell.devScore) && (current === undefined || cell.devScore > current.devScore)) best[cell.method] = { setting: cell.setting, config: cell.config, devScore: cell.devScore };
+  for (const method of options.methods.filter((m) => m in SWEEP)) {
+    const mine: SweepCell[] = [];
+    for (const config of (SWEEP[method] ?? []).slice(0, options.budget)) mine.push(await runCell(method, config));
+    // Past a grid edge, the same rule for every method: at most EDGE_STEPS steps along the ladder.
+    for (let step = 0; step < EDGE_STEPS; step++) {
+      const top = bestOf(mine);
+      const next = top === undefined ? undefined : beyondEdge(top.config, mine.map((c) => c.config.learningRate).filter((r): r is number => r !== undefined));
+      if (next === undefined) break;
+      mine.push(await runCell(method, next));
+    }
+    const top = bestOf(mine);
+    if (top !== undefined) best[method] = { setting: top.setting, config: top.config, devScore: top.devScore };
+    cells.push(...mine);
   }
   const file: SweepFile = {
-    description: `Equal tuning: ${options.budget} settings per trained method on the first tiny common start, seed ${seed}; score = mean dev Pearson r (valence, arousal) of a ridge probe fitted on 3,000 EmoBank train embeddings, on the EmoBank dev split (1,000). The best setting per method is the one bench:reproduce trains with; CARL's ablations use CARL's.`,
+    description: `Equal tuning: ${options.budget} settings per trained method on the first tiny common start, seed ${seed}, plus up to ${EDGE_STEPS} learning-rate steps past a grid edge the best setting sits on (same rule for every method); score = mean dev Pearson r (valence, arousal) of a ridge probe fitted on 3,000 EmoBank train embeddings, on the EmoBank dev split (1,000). The best setting per method is the one bench:reproduce trains with; CARL's ablations use CARL's.`,
     date: new Date().toISOString(),
     machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version },
     backend: options.backend,
-    budget: { settingsPerMethod: options.budget, steps: options.steps, seed, batchSize: options.batchSize, maxLength: options.maxLength, data: 'emobank train' },
+    budget: { settingsPerMethod: options.budget, edgeSteps: EDGE_STEPS, learningRateLadder: LR_LADDER, steps: options.steps, seed, batchSize: options.batchSize, maxLength: options.maxLength, data: 'emobank train' },
     cells,
     best,
   };

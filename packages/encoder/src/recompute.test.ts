@@ -129,7 +129,7 @@ describeWithBackends('encoder activation recomputation', () => {
       let bytes = 0;
       const { value, grads } = namedGradients(() => {
         const before = tf.memory().numBytes;
-        const loss = tf.sum(encoder.forward(batch, { training: true, seed: 2 }).pooled);
+        const loss = tf.sum(encoder.forward(batch, { training: true, seed: 2 }).pooled) as tf.Scalar;
         bytes = tf.memory().numBytes - before;
         return loss;
       }, encoder.variables());
