@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { BACKEND_PREFERENCE, CarlError, type BackendName } from '@carl/core';
-import { presets } from '@carl/encoder';
+import { presets, type RecomputeMode } from '@carl/encoder';
 import { suggest } from './suggest';
 
 /**
@@ -68,7 +68,7 @@ export interface TrainConfig {
   readonly adamBeta2: number;
   readonly clipNorm: number;
   readonly microBatchSize: number;
-  readonly recompute: 'none' | 'selective' | 'layer' | 'auto';
+  readonly recompute: RecomputeMode | 'auto';
   // — MCCL (contrastive) —
   readonly temperature: number;
   readonly labelKernel: 'softmax' | 'gaussian';

@@ -1,4 +1,5 @@
 import { CarlError } from '@carl/core';
+import type { RecomputeMode } from '@carl/encoder';
 import type { TrainConfig } from './config';
 import { METHOD_TRAITS } from './methods';
 
@@ -37,8 +38,8 @@ export interface MemoryEstimate {
   readonly total: number;
 }
 
-/** What the encoder's backward pass keeps (see `RecomputeMode` in @carl/encoder). */
-export type RecomputeChoice = 'none' | 'selective' | 'layer';
+/** What the encoder's backward pass keeps: @carl/encoder's `RecomputeMode`. */
+export type RecomputeChoice = RecomputeMode;
 
 /** Options of {@link estimateMemory}. */
 export interface EstimateOptions {
