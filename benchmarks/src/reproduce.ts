@@ -51,6 +51,7 @@ const ALL_METHODS = [...BASELINES, 'carl', ...ABLATIONS] as const;
 const UNTRAINED = new Set<string>(['none', 'tfidf']);
 /** Loss family of each trained method (one training-curve panel each: their losses are on different scales). */
 const CARL_FAMILY = { title: 'CARL and ablations: MCCL + λ·PTD', yLabel: 'MCCL + λ·PTD loss' };
+const CONTRASTIVE_KL_FAMILY = { title: "CARL and ablations: loss minus its targets' entropy", yLabel: 'KL(targets ‖ model)' };
 const LOSS_FAMILY: Readonly<Record<string, { readonly title: string; readonly yLabel: string }>> = {
   'mse-regression': { title: 'mse-regression: MSE on valence/arousal', yLabel: 'MSE loss' },
   simcse: { title: 'simcse: InfoNCE', yLabel: 'InfoNCE loss' },
@@ -474,6 +475,7 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     );
   }
   if (tables.length > 0) lines.push(STATS_NOTE(ctx.seeds.length, tables.map((t) => t.rows.filter((c) => Number.isFinite(c.p)).length)), '');
+  lines.push(...figureNotes(cells, ctx), '');
   lines.push('## Probe time (seconds per task, all folds and the penalty search, mean over seeds)', '', '| method | ' + [...new Set(Object.values(probeTimings).flatMap((t) => Object.keys(t)))].join(' | ') + ' |');
   const taskNames = [...new Set(Object.values(probeTimings).flatMap((t) => Object.keys(t)))];
   lines.push(`| --- | ${taskNames.map(() => '---:').join(' | ')} |`, ...present.map((m) => `| ${m} | ${taskNames.map((t) => fmt((probeTimings[m] as Record<string, number>)[t], 1)).join(' | ')} |`), '');
@@ -494,18 +496,19 @@ function writeCurves(cells: readonly Cell[], ctx: ReportContext, styles: Readonl
   const families = new Map<string, { yLabel: string; series: LineSeries[] }>();
   for (const c of cells.filter((x) => x.seed === seed && x.history.length > 0)) {
     const family = LOSS_FAMILY[c.method.replace(/ \(.*\)$/, '')] ?? { title: c.method, yLabel: 'loss' };
-    // One point per 10 steps keeps the file small; the loss is the mean over those steps.
-    const xs: number[] = [];
-    const ys: number[] = [];
-    for (let i = 0; i < c.history.length; i += 10) {
-      const chunk = c.history.slice(i, i + 10);
-      xs.push((chunk.at(-1) as StepRecord).step);
-      ys.push(chunk.reduce((s, h) => s + h.loss, 0) / chunk.length);
-    }
+    const { x: xs, y: ys } = meanEvery10(c.history, (h) => h.loss);
     const style = styles.get(c.method);
     const entry = families.get(family.title) ?? { yLabel: family.yLabel, series: [] };
     entry.series.push({ name: c.method, x: xs, y: ys, ...(style === undefined ? {} : { style }) });
     families.set(family.title, entry);
+    // A queue-backed contrastive loss climbs while the queue fills (more candidates, higher target
+    // entropy); its KL to the targets does not, so it gets a panel of its own beside the loss.
+    const kl = meanEvery10(c.history, (h) => h.mcclKL ?? h.supconKL);
+    if (kl.x.length > 0 && family === CARL_FAMILY) {
+      const klEntry = families.get(CONTRASTIVE_KL_FAMILY.title) ?? { yLabel: CONTRASTIVE_KL_FAMILY.yLabel, series: [] };
+      klEntry.series.push({ name: c.method, ...kl, ...(style === undefined ? {} : { style }) });
+      families.set(CONTRASTIVE_KL_FAMILY.title, klEntry);
+    }
   }
   const panels: CurveFamily[] = [...families.entries()].map(([title, f]) => ({ title: `${title} (seed ${seed})`, yLabel: `${f.yLabel}, mean of 10 steps`, series: f.series }));
   // Starts are not methods: dark grey, told apart by marker, so they never borrow a method's colour.
@@ -513,6 +516,39 @@ function writeCurves(cells: readonly Cell[], ctx: ReportContext, styles: Readonl
   const mlmSeries = Object.entries(mlm).map(([key, v], i) => ({ name: `start ${key}`, x: v.curve.map((p) => p.step), y: v.curve.map((p) => p.loss), style: { color: i % 2 === 0 ? '#444444' : '#9a9a9a', marker: startMarkers[i % startMarkers.length] ?? 'circle' } }));
   if (mlmSeries.length > 0) panels.push({ title: 'MLM pre-training of the common starts', yLabel: 'masked-LM cross-entropy', series: mlmSeries });
   if (panels.length > 0) fs.writeFileSync(path.join(ctx.outDir, 'training-curves.svg'), trainingCurvePanelsSvg(panels, { title: 'Training losses, one panel per loss family' }));
+}
+
+/** What each figure shows, with the numbers a reader needs to read the CARL loss panel (when the queue filled). */
+function figureNotes(cells: readonly Cell[], ctx: ReportContext): string[] {
+  const carl = cells.find((c) => c.method === 'carl' && c.seed === ctx.seeds[0]);
+  const sizes = (carl?.history ?? []).map((h) => h.queueSize ?? 0);
+  const capacity = Math.max(0, ...sizes);
+  const full = carl?.history.find((h) => (h.queueSize ?? 0) >= capacity)?.step;
+  const queueNote =
+    capacity > 0 && full !== undefined
+      ? ` CARL's loss rises over its first ${full} steps: MCCL is a cross-entropy against soft targets spread over the batch and the queue, so its floor, the targets' entropy (at most ln of the number of candidates), grows while the queue fills to its ${capacity} keys (full at step ${full}). The panel beside it shows what training can reduce, the loss minus that entropy (the KL the trainer logs as \`mcclKL\`, \`supconKL\` for \`carl-discrete\`, whose SupCon on VA bins takes MCCL's place); \`carl-no-momentum\` has no queue.`
+      : '';
+  return [
+    '## Figures',
+    '',
+    '- `tasks.svg`: one panel per task and headline metric, each on its own scale (the differences that matter are a few points); marker = mean over seeds, bar = ± sd. Every method keeps its colour and marker in every figure.',
+    `- \`training-curves.svg\`: the training loss of seed ${ctx.seeds[0] ?? 1}, mean of every 10 steps, one panel per loss family (their scales are not comparable), plus the MLM pre-training of each common start.${queueNote}`,
+    '- `projection-<method>-valence.svg` / `-arousal.svg`: the first two principal components of EmoBank test embeddings (600 texts) of the first seed\'s models, coloured by gold valence or arousal on a scale fitted to the labels\' spread.',
+  ];
+}
+
+/** One point per 10 steps (keeps the file small): the step of each chunk's last record and the mean of `value` over the chunk's records that have it. */
+function meanEvery10(history: readonly StepRecord[], value: (h: StepRecord) => number | undefined): { x: number[]; y: number[] } {
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < history.length; i += 10) {
+    const chunk = history.slice(i, i + 10);
+    const values = chunk.map(value).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    if (values.length === 0) continue;
+    x.push((chunk.at(-1) as StepRecord).step);
+    y.push(values.reduce((s, v) => s + v, 0) / values.length);
+  }
+  return { x, y };
 }
 
 /** The baseline with the highest mean headline score (VA Pearson and class accuracy, averaged over tasks). */

@@ -191,6 +191,15 @@ describe('series styles, dot panels and grids', () => {
     expect(new Set([...styles.values()].map((s) => s.color)).size).toBe(14);
     expect(new Set([...styles.values()].map((s) => `${s.color}/${s.marker}`)).size).toBe(14);
     expect(SERIES_COLORS).not.toContain('#F0E442'); // too light on white
+    // Two series with the same marker must not also have near colours (RGB distance; sky blue #56B4E9
+    // and blue-grey #6699CC, 43 apart, were once drawn as the same cross).
+    const rgb = (hex: string): number[] => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16));
+    const styleList = [...styles.values()];
+    for (const [i, a] of styleList.entries()) {
+      for (const b of styleList.slice(i + 1).filter((s) => s.marker === a.marker)) {
+        expect(Math.hypot(...rgb(a.color).map((v, k) => v - (rgb(b.color)[k] as number)))).toBeGreaterThan(70);
+      }
+    }
     const a = lineChartSvg({ series: [{ name: 'method-3', y: [1, 2], style: styles.get('method-3') }] });
     const b = lineChartSvg({ series: [{ name: 'method-0', y: [1, 2], style: styles.get('method-0') }, { name: 'method-3', y: [2, 1], style: styles.get('method-3') }] });
     const colorOf = (svg: string, name: string): string | undefined => findAll(parseXml(svg), 'polyline', 'line').find((l) => l.children.some((c) => c.text === name))?.attrs['stroke'];

@@ -11,9 +11,11 @@ export const CATEGORICAL_COLORS: readonly string[] = ['#0072B2', '#E69F00', '#00
 /**
  * Series colours for many methods: Okabe–Ito without its yellow (too light on white), then Paul Tol's
  * muted and dark colours. Paired with {@link SERIES_MARKERS} so that colour and shape together stay
- * distinct for 14 series (and for readers who cannot tell some of the colours apart).
+ * distinct for 14 series (and for readers who cannot tell some of the colours apart). Series i and i + 7
+ * share a marker, so the second seven are ordered to differ in hue from the first seven at the same
+ * position (Tol's blue-grey is never drawn with Okabe–Ito's sky blue, nor his grey with black).
  */
-export const SERIES_COLORS: readonly string[] = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#000000', '#882255', '#44AA99', '#999933', '#AA4499', '#661100', '#6699CC', '#888888'];
+export const SERIES_COLORS: readonly string[] = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#000000', '#882255', '#6699CC', '#AA4499', '#44AA99', '#888888', '#661100', '#999933'];
 
 /** Marker shapes cycled with {@link SERIES_COLORS}. */
 export const SERIES_MARKERS: readonly MarkerShape[] = ['circle', 'square', 'triangle', 'diamond', 'triangle-down', 'cross', 'star'];
@@ -38,7 +40,7 @@ export interface SeriesStyle {
  * ```
  */
 export function seriesStyles(names: readonly string[]): Map<string, SeriesStyle> {
-  return new Map(names.map((name, i) => [name, { color: SERIES_COLORS[i % SERIES_COLORS.length] as string, marker: SERIES_MARKERS[i % SERIES_MARKERS.length] as MarkerShape }]));
+  return new Map(names.map((name, i) => [name, defaultStyle(i)]));
 }
 
 /** SVG for one marker centred at (cx, cy) with "radius" r. */
