@@ -9,7 +9,7 @@
  *    start ((s − 1) mod starts) + 1, so the spread over seeds includes pre-training.
  * 2. Methods from those starts on EmoBank train with one step budget: `none` (the start, embedded at the
  *    same maximum length as trained models), `tfidf` (TF-IDF of word 1–2-grams, no encoder), the trained
- *    baselines, `carl` and its ablations; `carl` and the best baseline also on the `mini` preset.
+ *    baselines, `carl` and its ablations; `none`, `carl` and the best trained baseline also on the `mini` preset.
  * 3. The evaluation suite with frozen-embedding probes, then mean, sd, a 95 % bootstrap interval of each
  *    method's per-seed difference to the best baseline, paired t-tests with Holm's correction, figures.
  *
@@ -79,7 +79,7 @@ function parse() {
   const { values } = parseArgs({
     options: {
       presets: { type: 'string', default: 'tiny,mini' },
-      'mini-methods': { type: 'string', default: 'carl,best' },
+      'mini-methods': { type: 'string', default: 'none,carl,best' },
       init: { type: 'string' },
       backend: { type: 'string', default: 'auto' },
       seeds: { type: 'string', default: '1,2,3,4,5' },
@@ -108,7 +108,8 @@ function parse() {
 
 const HELP = `npm run bench:reproduce -- [options]
   --presets tiny,mini   encoder shapes (default tiny,mini; mini runs only --mini-methods)
-  --mini-methods a,b    methods on the second preset (default carl,best = CARL and the best tiny baseline)
+  --mini-methods a,b    methods on the second preset (default none,carl,best = its start alone, CARL and the
+                        best trained tiny baseline)
   --init DIR            start from this Hugging Face checkpoint instead of the MLM starts (one start)
   --backend NAME        auto | wasm | cpu | tensorflow | tensorflow-gpu (default auto)
   --seeds 1,2,3,4,5     training and evaluation seeds (default 1–5)

@@ -463,18 +463,28 @@ export class TransformerEncoder implements Encoder {
   }
 
   /**
+   * The weight names of layer `i` (in the order a customGrad takes them as inputs) and a lookup from those
+   * names to the tensors the customGrad hands its forward function in that order.
+   */
+  private layerWeights(i: number): { prefix: string; names: string[]; lookup: (values: readonly tf.Tensor[]) => (name: string) => tf.Tensor } {
+    const prefix = `encoder.layer.${i}.`;
+    const names = [...this.weights.keys()].filter((name) => name.startsWith(prefix));
+    const lookup = (values: readonly tf.Tensor[]): ((name: string) => tf.Tensor) => {
+      const byName = new Map(names.map((name, k) => [name, values[k] as tf.Tensor]));
+      return (name) => byName.get(name) as tf.Tensor;
+    };
+    return { prefix, names, lookup };
+  }
+
+  /**
    * {@link layerParts} whose backward pass keeps only the layer's input (and the attention mask): tfjs runs a
    * customGrad's forward function off the tape, so none of the layer's intermediates are saved, and the
    * gradient runs the layer again under its own tape. The layer's variables are explicit inputs of the
    * customGrad — tfjs only differentiates through a customGrad's inputs, not through tensors it captures.
    */
   private recomputedLayer(i: number, x: tf.Tensor3D, mask: tf.Tensor4D, seeds: LayerSeeds, rowOffset: number): tf.Tensor3D {
-    const prefix = `encoder.layer.${i}.`;
-    const names = [...this.weights.keys()].filter((name) => name.startsWith(prefix));
-    const run = (input: tf.Tensor3D, m: tf.Tensor4D, values: readonly tf.Tensor[]): tf.Tensor3D => {
-      const byName = new Map(names.map((name, k) => [name, values[k] as tf.Tensor]));
-      return this.layerParts(i, input, m, seeds, rowOffset, (name) => byName.get(name) as tf.Tensor).out;
-    };
+    const { names, lookup } = this.layerWeights(i);
+    const run = (input: tf.Tensor3D, m: tf.Tensor4D, values: readonly tf.Tensor[]): tf.Tensor3D => this.layerParts(i, input, m, seeds, rowOffset, lookup(values)).out;
     const fn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const save = args[args.length - 1] as tf.GradSaveFunc;
       const [input, ...values] = args.slice(0, -1) as [tf.Tensor3D, ...tf.Tensor[]];
@@ -498,14 +508,13 @@ export class TransformerEncoder implements Encoder {
    * hand (`layerBackward`): tfjs runs the customGrad's forward function off the tape, so nothing else is kept.
    */
   private selectiveLayer(i: number, x: tf.Tensor3D, mask: tf.Tensor4D, seeds: LayerSeeds, rowOffset: number): tf.Tensor3D {
-    const prefix = `encoder.layer.${i}.`;
-    const names = [...this.weights.keys()].filter((name) => name.startsWith(prefix));
+    const { prefix, names, lookup } = this.layerWeights(i);
     const fn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const save = args[args.length - 1] as tf.GradSaveFunc;
       const [input, ...values] = args.slice(0, -1) as [tf.Tensor3D, ...tf.Tensor[]];
-      const byName = new Map(names.map((name, k) => [name, values[k] as tf.Tensor]));
-      const weight = (name: string): tf.Tensor => byName.get(`${prefix}${name}`) as tf.Tensor;
-      const { out, parts } = this.layerParts(i, input, mask, seeds, rowOffset, (name) => byName.get(name) as tf.Tensor);
+      const get = lookup(values);
+      const weight = (name: string): tf.Tensor => get(`${prefix}${name}`);
+      const { out, parts } = this.layerParts(i, input, mask, seeds, rowOffset, get);
       save([input, parts.q, parts.kT, parts.v, parts.masked, parts.context, parts.firstSum, parts.inner, parts.secondSum]);
       return {
         value: out,
