@@ -2,7 +2,8 @@
  * `npm run bench:reproduce`: the benchmark behind CARL's claims, on one machine (issue 12's protocol).
  *
  * 0. Equal tuning: the sweep of `sweep.ts` (same budget of settings per trained method, EmoBank dev,
- *    seed 1); every method then trains with its own best setting, and the report says which.
+ *    seed 1); every method then trains with its own best setting, and the report says which. Before a larger
+ *    preset's cells, their learning rate is tuned again on that preset (`runPresetSweep`, `sweep-<preset>.json`).
  * 1. Common starts: `--starts` (default 2) MLM pre-trainings per preset, each with its own seed, on the
  *    training text of EmoBank, GoEmotions, dair-ai and SST-5 with every sentence that occurs in an
  *    evaluation test split or k-fold pool removed (counts per corpus in the report). Seed s is paired with
@@ -42,7 +43,7 @@ import {
 } from '@carl/eval-benchmarks';
 import { trainCarl, type StepRecord, type TrainConfig } from '@carl/trainer';
 import { commonStart, openModel, startDir, type DecontaminationCounts } from './repro-common';
-import { learningRateEdge, runSweep, SETTINGS_PER_METHOD, tunedFrom, TUNED_METHODS, type SweepFile } from './sweep-grid';
+import { learningRateEdge, runPresetSweep, runSweep, SETTINGS_PER_METHOD, tunedFrom, TUNED_METHODS, type SweepFile } from './sweep-grid';
 
 const BASELINES = ['none', 'tfidf', 'mse-regression', 'simcse', 'supcon-binned'] as const;
 const ABLATIONS = ['carl-no-ptd', 'carl-no-momentum', 'carl-discrete', 'carl-random-tokens'] as const;
@@ -180,9 +181,12 @@ async function main(): Promise<void> {
   } else if (!args['aggregate-only'] && methods.some((m) => tunedFrom(m) !== undefined)) {
     log(`no ${sweepFile}: trained methods use @carl/trainer's defaults, not tuned settings`);
   }
-  const tunedConfig = (method: string): Partial<TrainConfig> => {
+  // A larger preset's learning rates are tuned on that preset (`sweep-<preset>.json`), from tiny's settings.
+  const presetSweeps: Record<string, SweepFile> = {};
+  const tunedConfig = (method: string, preset: string): Partial<TrainConfig> => {
     const from = tunedFrom(method);
-    return from === undefined ? {} : { ...(sweep?.best?.[from]?.config ?? {}) };
+    if (from === undefined) return {};
+    return { ...((preset === presets[0] ? undefined : presetSweeps[preset]?.best?.[from]) ?? sweep?.best?.[from])?.config };
   };
 
   const startFor = async (preset: string, seed: number): Promise<{ dir: string; start: number }> => {
@@ -201,7 +205,7 @@ async function main(): Promise<void> {
       const cached = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as Cell;
       // A cell trained with other settings (say, library defaults by a process run with --no-sweep and no
       // sweep.json) must not enter a table of tuned methods unnoticed.
-      const wanted = tunedConfig(method);
+      const wanted = tunedConfig(method, preset);
       if (sweep !== undefined && JSON.stringify(sortedKeys(cached.config)) !== JSON.stringify(sortedKeys(wanted))) {
         throw new Error(`${resultFile} was trained with ${JSON.stringify(cached.config)}, but the tuned setting is ${JSON.stringify(wanted)}: delete ${cellDir} to train it again`);
       }
@@ -212,7 +216,7 @@ async function main(): Promise<void> {
     const { dir: start, start: startIndex } = method === 'tfidf' ? { dir: '', start: 0 } : await startFor(preset, seed);
     log(`— ${name}, seed ${seed}${method === 'tfidf' ? '' : `, start ${startIndex}`}`);
     const t0 = Date.now();
-    const config = tunedConfig(method);
+    const config = tunedConfig(method, preset);
     let history: readonly StepRecord[] = [];
     let trainSeconds = 0;
     let report: EvaluationReport;
@@ -261,10 +265,17 @@ async function main(): Promise<void> {
   // `best` on a larger preset is the best *trained* baseline: tfidf has no encoder and `none` trains nothing.
   const best = pickBestBaseline(cells, { trainedOnly: true });
   for (const preset of others) {
-    const wanted = args['mini-methods'].split(',').map((m) => (m.trim() === 'best' ? best : m.trim())).filter((m): m is string => m !== undefined && m !== 'tfidf');
-    for (const seed of seeds) for (const method of [...new Set(wanted)]) await runCell(method, preset, seed);
+    const wanted = [...new Set(args['mini-methods'].split(',').map((m) => (m.trim() === 'best' ? best : m.trim())).filter((m): m is string => m !== undefined && m !== 'tfidf'))];
+    const presetSweepFile = path.join(outDir, `sweep-${preset}.json`);
+    const toTune = [...new Set(wanted.map(tunedFrom).filter((m): m is string => m !== undefined))];
+    if (!args['aggregate-only'] && sweep !== undefined && args.init === undefined && toTune.length > 0) {
+      presetSweeps[preset] = await runPresetSweep({ preset, methods: toTune, tuned: sweep.best, steps, batchSize, maxLength, cacheDir, out: presetSweepFile, backend: backend.backend, start: { pretrainSteps: pretrainOf(preset), vocabSize }, log });
+    } else if (fs.existsSync(presetSweepFile)) {
+      presetSweeps[preset] = JSON.parse(fs.readFileSync(presetSweepFile, 'utf8')) as SweepFile;
+    }
+    for (const seed of seeds) for (const method of wanted) await runCell(method, preset, seed);
   }
-  await writeReport(cells, { outDir, cacheDir, backend: backend.backend, seeds, starts, steps, batchSize, maxLength, evalOptions, began, sweep, presets, pretrainOf, init: args.init });
+  await writeReport(cells, { outDir, cacheDir, backend: backend.backend, seeds, starts, steps, batchSize, maxLength, evalOptions, began, sweep, presetSweeps, presets, pretrainOf, init: args.init });
 }
 
 interface ReportContext {
@@ -279,6 +290,8 @@ interface ReportContext {
   readonly evalOptions: { tasks?: string[]; maxTrain: number; maxTest: number };
   readonly began: number;
   readonly sweep: SweepFile | undefined;
+  /** Learning-rate tuning of the larger presets' methods, by preset. */
+  readonly presetSweeps: Readonly<Record<string, SweepFile>>;
   readonly presets: readonly string[];
   readonly pretrainOf: (preset: string) => number;
   readonly init: string | undefined;
@@ -387,12 +400,16 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
   }));
   const tuning = Object.fromEntries(present.map((m) => {
     const base = m.replace(/ \(.*\)$/, '');
+    const preset = / \((.*)\)$/.exec(m)?.[1];
     const from = tunedFrom(base);
-    const chosen = from === undefined ? undefined : ctx.sweep?.best?.[from];
+    // A larger preset's own learning-rate sweep when it ran, else tiny's setting (as the run trained it).
+    const sweepOf = preset !== undefined && from !== undefined && ctx.presetSweeps[preset]?.best?.[from] !== undefined ? ctx.presetSweeps[preset] : ctx.sweep;
+    const tunedOn = sweepOf === ctx.sweep ? (ctx.presets[0] ?? 'tiny') : (preset as string);
+    const chosen = from === undefined ? undefined : sweepOf?.best?.[from];
     if (from === undefined) return [m, 'nothing to train (probe penalties by cross-validation on training rows)'];
     if (chosen === undefined) return [m, 'library defaults (no sweep result)'];
-    const tried = (ctx.sweep?.cells ?? []).filter((c) => c.method === from).map((c) => c.config.learningRate).filter((r): r is number => r !== undefined);
-    return [m, { tunedAs: from, setting: chosen.setting, devScore: chosen.devScore, config: chosen.config, learningRateEdge: learningRateEdge(chosen.config.learningRate, tried) ?? null }];
+    const tried = (sweepOf?.cells ?? []).filter((c) => c.method === from).map((c) => c.config.learningRate).filter((r): r is number => r !== undefined);
+    return [m, { tunedAs: from, tunedOn, setting: chosen.setting, devScore: chosen.devScore, config: chosen.config, learningRateEdge: learningRateEdge(chosen.config.learningRate, tried) ?? null }];
   }));
   const summary = {
     date: new Date().toISOString(),
@@ -410,7 +427,7 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
       trainingData: 'emobank (train split)',
       evaluation: { ...ctx.evalOptions, caps: ctx.evalOptions.maxTrain === 0 && ctx.evalOptions.maxTest === 0 ? 'none (whole splits)' : 'seeded subsets' },
     },
-    tuning: { sweep: 'sweep.json', perMethod: tuning },
+    tuning: { sweep: 'sweep.json', presetSweeps: Object.keys(ctx.presetSweeps).map((p) => `sweep-${p}.json`), perMethod: tuning },
     decontamination,
     mlm,
     wallSecondsThisInvocation: (Date.now() - ctx.began) / 1000,
@@ -436,13 +453,13 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     '',
     '## Tuning',
     '',
-    `Every trained method was tuned with the same protocol (\`sweep.json\`: ${ctx.sweep?.budget?.['settingsPerMethod'] ?? '—'} settings per method on EmoBank dev, seed 1, first tiny start${ctx.sweep?.budget?.['edgeSteps'] === undefined ? '' : `, plus up to ${String(ctx.sweep.budget['edgeSteps'])} learning-rate steps past a grid edge its best setting sat on`}) and trained here with its own best setting; \`@carl/trainer\`'s defaults are unchanged.`,
+    `Every trained method was tuned with the same protocol (\`sweep.json\`: ${ctx.sweep?.budget?.['settingsPerMethod'] ?? '—'} settings per method on EmoBank dev, seed 1, first tiny start${ctx.sweep?.budget?.['edgeSteps'] === undefined ? '' : `, plus up to ${String(ctx.sweep.budget['edgeSteps'])} learning-rate steps past a grid edge its best setting sat on`}) and trained here with its own best setting; \`@carl/trainer\`'s defaults are unchanged.${Object.keys(ctx.presetSweeps).length === 0 ? '' : ` On ${Object.keys(ctx.presetSweeps).join(', ')}, each method's learning rate was tuned again on that preset's first start by one rule for all (${Object.keys(ctx.presetSweeps).map((p) => `\`sweep-${p}.json\``).join(', ')}: tiny's rate and the next lower rung, other knobs kept, plus the same edge steps): a rate tuned on tiny need not suit a larger encoder.`}`,
     '',
     ...present.map((m) => {
       const t = tuning[m];
       const notes = typeof t === 'string' ? [] : [
         ...(t?.tunedAs !== m.replace(/ \(.*\)$/, '') ? [`${t?.tunedAs}'s setting`] : []),
-        ...(m.endsWith(')') ? ['tuned on tiny'] : []),
+        ...(m.endsWith(')') && t !== undefined ? [t.tunedOn === /\((.*)\)$/.exec(m)?.[1] ? `learning rate tuned on ${t.tunedOn}` : `${t.tunedOn}'s setting, not tuned on this preset`] : []),
         ...(t?.learningRateEdge ? [`still the ${t.learningRateEdge} learning rate it tried after the sweep's steps past its grid: the optimum may lie beyond it`] : []),
       ];
       return `- \`${m}\`: ${typeof t === 'string' ? t : `${t?.setting ?? ''} (dev score ${fmt(t?.devScore)}${notes.map((x) => `, ${x}`).join('')})`}`;

@@ -1,4 +1,4 @@
-import { beyondEdge, learningRateEdge, LR_LADDER, SETTINGS_PER_METHOD, SWEEP } from './sweep-grid';
+import { beyondEdge, learningRateEdge, LR_LADDER, presetGrid, SETTINGS_PER_METHOD, SWEEP } from './sweep-grid';
 
 describe('the equal-tuning grid', () => {
   it('gives every trained method the same number of settings', () => {
@@ -31,5 +31,19 @@ describe('beyondEdge', () => {
     expect(beyondEdge({ learningRate: 5e-4 }, [1e-4, 5e-4, 2e-3])).toBeUndefined();
     expect(beyondEdge({ learningRate: LR_LADDER.at(-1) as number }, [1e-3, LR_LADDER.at(-1) as number])).toBeUndefined();
     expect(beyondEdge({ learningRate: LR_LADDER[0] as number }, [LR_LADDER[0] as number, 1e-3])).toBeUndefined();
+  });
+});
+
+describe('presetGrid (a larger preset re-tunes the learning rate from tiny’s setting)', () => {
+  it('tries tiny’s rate and the next lower rung, keeping the other knobs', () => {
+    expect(presetGrid({ learningRate: 2e-3 })).toEqual([{ learningRate: 2e-3 }, { learningRate: 1e-3 }]);
+    expect(presetGrid({ learningRate: 2e-5, temperature: 0.1 })).toEqual([{ learningRate: 2e-5, temperature: 0.1 }, { learningRate: 1e-5, temperature: 0.1 }]);
+  });
+
+  it('tries tiny’s rate alone at the foot of the ladder or off it; the edge rule then walks from there', () => {
+    expect(presetGrid({ learningRate: LR_LADDER[0] })).toEqual([{ learningRate: LR_LADDER[0] }]);
+    expect(presetGrid({ learningRate: 3e-4 })).toEqual([{ learningRate: 3e-4 }]);
+    // The lower rung winning puts it on the lowest edge: the sweep steps further down.
+    expect(beyondEdge({ learningRate: 1e-3 }, [2e-3, 1e-3])).toEqual({ learningRate: 5e-4 });
   });
 });

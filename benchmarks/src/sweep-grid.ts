@@ -147,23 +147,81 @@ export function settingName(config: Partial<TrainConfig>): string {
 /** Runs (or resumes) the sweep for `methods` and writes `sweep.json`; returns its content. */
 export async function runSweep(options: SweepOptions): Promise<SweepFile> {
   const start = await commonStart({ cacheDir: options.cacheDir, preset: 'tiny', start: 1, pretrainSteps: options.start.pretrainSteps, vocabSize: options.start.vocabSize, maxLength: options.maxLength, log: options.log });
-  const cells: SweepCell[] = [];
-  const seed = 1;
+  const { cells, best } = await sweepMethods(
+    options.methods.filter((m) => m in SWEEP).map((method) => ({ method, grid: (SWEEP[method] ?? []).slice(0, options.budget) })),
+    { ...options, start, cacheSubdir: 'sweep' },
+  );
+  return writeSweepFile(options, cells, best, {
+    description: `Equal tuning: ${options.budget} settings per trained method on the first tiny common start, seed ${SWEEP_SEED}, plus up to ${EDGE_STEPS} learning-rate steps past a grid edge the best setting sits on (same rule for every method); score = mean dev Pearson r (valence, arousal) of a ridge probe fitted on 3,000 EmoBank train embeddings, on the EmoBank dev split (1,000). The best setting per method is the one bench:reproduce trains with; CARL's ablations use CARL's.`,
+    budget: { settingsPerMethod: options.budget },
+  });
+}
+
+/**
+ * The learning rates a larger preset tries for a method tuned on tiny: the tiny-tuned rate and the next lower
+ * rung of {@link LR_LADDER} (a wider, deeper encoder usually wants a smaller step), other knobs kept; the
+ * sweep then steps past whichever edge wins, as on tiny.
+ *
+ * @example
+ * ```ts
+ * presetGrid({ learningRate: 2e-3, temperature: 0.1 }); // [{ learningRate: 2e-3, temperature: 0.1 }, { learningRate: 1e-3, temperature: 0.1 }]
+ * ```
+ */
+export function presetGrid(tuned: Readonly<Partial<TrainConfig>>): Partial<TrainConfig>[] {
+  const i = LR_LADDER.indexOf(tuned.learningRate ?? Number.NaN);
+  const lower = i > 0 ? LR_LADDER[i - 1] : undefined;
+  return [{ ...tuned }, ...(lower === undefined ? [] : [{ ...tuned, learningRate: lower }])];
+}
+
+/** Options of {@link runPresetSweep}. */
+export interface PresetSweepOptions extends Omit<SweepOptions, 'budget'> {
+  /** The larger preset (its first common start is tuned on). */
+  readonly preset: string;
+  /** What the tiny sweep chose per method: the settings the preset's learning rates start from. */
+  readonly tuned: SweepFile['best'];
+}
+
+/**
+ * Learning-rate tuning of the methods a larger preset runs (issue 12's equal tuning, per preset): a setting tuned
+ * on tiny need not suit a 4-layer, 256-wide encoder (CARL at tiny's 2e-3 collapsed on `mini`: every embedding
+ * alike, MCCL at ln of its candidates). Every method gets the same {@link presetGrid} plus the edge rule, on the
+ * preset's first start, seed 1, EmoBank dev; cells cached under `<cache>/sweep@<preset>/`, recorded in `out`.
+ */
+export async function runPresetSweep(options: PresetSweepOptions): Promise<SweepFile> {
+  const start = await commonStart({ cacheDir: options.cacheDir, preset: options.preset, start: 1, pretrainSteps: options.start.pretrainSteps, vocabSize: options.start.vocabSize, maxLength: options.maxLength, log: options.log });
+  const plans = options.methods.flatMap((method) => {
+    const tuned = options.tuned[method];
+    return tuned === undefined ? [] : [{ method, grid: presetGrid(tuned.config) }];
+  });
+  const { cells, best } = await sweepMethods(plans, { ...options, start, cacheSubdir: `sweep@${options.preset}` });
+  return writeSweepFile(options, cells, best, {
+    description: `Learning-rate tuning on the ${options.preset} preset: per method, the learning rate tuned on tiny and the next lower rung (other knobs as tuned on tiny), plus up to ${EDGE_STEPS} steps past the edge the best sits on; first ${options.preset} common start, seed ${SWEEP_SEED}, scored on EmoBank dev as the tiny sweep. The best setting per method is what bench:reproduce trains the ${options.preset} rows with.`,
+    budget: { settingsPerMethod: 2, preset: options.preset },
+  });
+}
+
+const SWEEP_SEED = 1;
+
+/** Runs each method's grid, then up to EDGE_STEPS learning-rate steps past the edge its best sits on. */
+async function sweepMethods(
+  plans: readonly { readonly method: string; readonly grid: readonly Partial<TrainConfig>[] }[],
+  options: Pick<SweepOptions, 'cacheDir' | 'steps' | 'batchSize' | 'maxLength' | 'log'> & { readonly start: string; readonly cacheSubdir: string },
+): Promise<{ cells: SweepCell[]; best: Record<string, { setting: string; config: Partial<TrainConfig>; devScore: number }> }> {
   const runCell = async (method: string, config: Partial<TrainConfig>): Promise<SweepCell> => {
     const setting = settingName(config);
-    const dir = path.join(options.cacheDir, 'sweep', method, setting.replace(/[^\w.=,-]/g, '_'));
+    const dir = path.join(options.cacheDir, options.cacheSubdir, method, setting.replace(/[^\w.=,-]/g, '_'));
     const done = path.join(dir, 'cell.json');
     if (fs.existsSync(done)) return JSON.parse(fs.readFileSync(done, 'utf8')) as SweepCell;
-    options.log(`sweep ${method} ${setting}`);
+    options.log(`${options.cacheSubdir} ${method} ${setting}`);
     const t0 = Date.now();
     const out = path.join(dir, 'train');
     const result = await trainCarl(
-      { ...config, method: method as TrainConfig['method'], init: start, seed, steps: options.steps, batchSize: options.batchSize, maxLength: options.maxLength, data: ['emobank'], checkpointEvery: 250, logEvery: 100 },
+      { ...config, method: method as TrainConfig['method'], init: options.start, seed: SWEEP_SEED, steps: options.steps, batchSize: options.batchSize, maxLength: options.maxLength, data: ['emobank'], checkpointEvery: 250, logEvery: 100 },
       { out, resume: fs.existsSync(out), saveModel: true },
     );
-    if (result.modelDir === undefined) throw new Error(`sweep ${method} ${setting} did not complete`);
+    if (result.modelDir === undefined) throw new Error(`${options.cacheSubdir} ${method} ${setting} did not complete`);
     const model = await openModel(result.modelDir, options.maxLength);
-    const dev = await emobankDevScore(model, seed);
+    const dev = await emobankDevScore(model, SWEEP_SEED);
     model.dispose();
     const cell: SweepCell = { method, setting, config, devValenceR: dev.valence, devArousalR: dev.arousal, devScore: dev.score, finalLoss: result.history.at(-1)?.loss ?? null, seconds: (Date.now() - t0) / 1000 };
     fs.mkdirSync(dir, { recursive: true });
@@ -171,10 +229,11 @@ export async function runSweep(options: SweepOptions): Promise<SweepFile> {
     options.log(`  dev V r ${dev.valence.toFixed(3)} A r ${dev.arousal.toFixed(3)}`);
     return cell;
   };
+  const cells: SweepCell[] = [];
   const best: Record<string, { setting: string; config: Partial<TrainConfig>; devScore: number }> = {};
-  for (const method of options.methods.filter((m) => m in SWEEP)) {
+  for (const { method, grid } of plans) {
     const mine: SweepCell[] = [];
-    for (const config of (SWEEP[method] ?? []).slice(0, options.budget)) mine.push(await runCell(method, config));
+    for (const config of grid) mine.push(await runCell(method, config));
     // Past a grid edge, the same rule for every method: at most EDGE_STEPS steps along the ladder.
     for (let step = 0; step < EDGE_STEPS; step++) {
       const top = bestOf(mine);
@@ -186,12 +245,21 @@ export async function runSweep(options: SweepOptions): Promise<SweepFile> {
     if (top !== undefined) best[method] = { setting: top.setting, config: top.config, devScore: top.devScore };
     cells.push(...mine);
   }
+  return { cells, best };
+}
+
+function writeSweepFile(
+  options: Pick<SweepOptions, 'out' | 'backend' | 'steps' | 'batchSize' | 'maxLength'>,
+  cells: readonly SweepCell[],
+  best: SweepFile['best'],
+  what: { readonly description: string; readonly budget: Record<string, unknown> },
+): SweepFile {
   const file: SweepFile = {
-    description: `Equal tuning: ${options.budget} settings per trained method on the first tiny common start, seed ${seed}, plus up to ${EDGE_STEPS} learning-rate steps past a grid edge the best setting sits on (same rule for every method); score = mean dev Pearson r (valence, arousal) of a ridge probe fitted on 3,000 EmoBank train embeddings, on the EmoBank dev split (1,000). The best setting per method is the one bench:reproduce trains with; CARL's ablations use CARL's.`,
+    description: what.description,
     date: new Date().toISOString(),
     machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version },
     backend: options.backend,
-    budget: { settingsPerMethod: options.budget, edgeSteps: EDGE_STEPS, learningRateLadder: LR_LADDER, steps: options.steps, seed, batchSize: options.batchSize, maxLength: options.maxLength, data: 'emobank train' },
+    budget: { ...what.budget, edgeSteps: EDGE_STEPS, learningRateLadder: LR_LADDER, steps: options.steps, seed: SWEEP_SEED, batchSize: options.batchSize, maxLength: options.maxLength, data: 'emobank train' },
     cells,
     best,
   };
@@ -199,4 +267,3 @@ export async function runSweep(options: SweepOptions): Promise<SweepFile> {
   fs.writeFileSync(options.out, `${JSON.stringify(file, null, 2)}\n`);
   return file;
 }
-
