@@ -183,8 +183,8 @@ export interface PresetSweepOptions extends Omit<SweepOptions, 'budget'> {
 
 /**
  * Learning-rate tuning of the methods a larger preset runs (issue 12's equal tuning, per preset): a setting tuned
- * on tiny need not suit a 4-layer, 256-wide encoder (CARL at tiny's 2e-3 collapsed on `mini`: every embedding
- * alike, MCCL at ln of its candidates). Every method gets the same {@link presetGrid} plus the edge rule, on the
+ * on tiny need not suit a 4-layer, 256-wide encoder (at tiny's 2e-3 both CARL and MSE regression collapsed on
+ * `mini`: every embedding alike). Every method gets the same {@link presetGrid} plus the edge rule, on the
  * preset's first start, seed 1, EmoBank dev; cells cached under `<cache>/sweep@<preset>/`, recorded in `out`.
  */
 export async function runPresetSweep(options: PresetSweepOptions): Promise<SweepFile> {
