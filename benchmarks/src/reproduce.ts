@@ -185,8 +185,7 @@ async function main(): Promise<void> {
   const presetSweeps: Record<string, SweepFile> = {};
   const tunedConfig = (method: string, preset: string): Partial<TrainConfig> => {
     const from = tunedFrom(method);
-    if (from === undefined) return {};
-    return { ...((preset === presets[0] ? undefined : presetSweeps[preset]?.best?.[from]) ?? sweep?.best?.[from])?.config };
+    return from === undefined ? {} : { ...settingSweep(from, preset === presets[0] ? undefined : preset, sweep, presetSweeps)?.best?.[from]?.config };
   };
 
   const startFor = async (preset: string, seed: number): Promise<{ dir: string; start: number }> => {
@@ -403,7 +402,7 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     const preset = / \((.*)\)$/.exec(m)?.[1];
     const from = tunedFrom(base);
     // A larger preset's own learning-rate sweep when it ran, else tiny's setting (as the run trained it).
-    const sweepOf = preset !== undefined && from !== undefined && ctx.presetSweeps[preset]?.best?.[from] !== undefined ? ctx.presetSweeps[preset] : ctx.sweep;
+    const sweepOf = from === undefined ? ctx.sweep : settingSweep(from, preset, ctx.sweep, ctx.presetSweeps);
     const tunedOn = sweepOf === ctx.sweep ? (ctx.presets[0] ?? 'tiny') : (preset as string);
     const chosen = from === undefined ? undefined : sweepOf?.best?.[from];
     if (from === undefined) return [m, 'nothing to train (probe penalties by cross-validation on training rows)'];
@@ -534,6 +533,15 @@ function writeCurves(cells: readonly Cell[], ctx: ReportContext, styles: Readonl
   const mlmSeries = Object.entries(mlm).map(([key, v], i) => ({ name: `start ${key}`, x: v.curve.map((p) => p.step), y: v.curve.map((p) => p.loss), style: { color: i % 2 === 0 ? '#444444' : '#9a9a9a', marker: startMarkers[i % startMarkers.length] ?? 'circle' } }));
   if (mlmSeries.length > 0) panels.push({ title: 'MLM pre-training of the common starts', yLabel: 'masked-LM cross-entropy', series: mlmSeries });
   if (panels.length > 0) fs.writeFileSync(path.join(ctx.outDir, 'training-curves.svg'), trainingCurvePanelsSvg(panels, { title: 'Training losses, one panel per loss family' }));
+}
+
+/**
+ * The sweep whose setting `method` trains with on `preset` (undefined: the first preset): that preset's own
+ * learning-rate sweep when it has the method, else the first preset's sweep.
+ */
+function settingSweep(method: string, preset: string | undefined, sweep: SweepFile | undefined, presetSweeps: Readonly<Record<string, SweepFile>>): SweepFile | undefined {
+  const own = preset === undefined ? undefined : presetSweeps[preset];
+  return own?.best?.[method] !== undefined ? own : sweep;
 }
 
 /** What each figure shows, with the numbers a reader needs to read the CARL loss panel (when the queue filled). */
