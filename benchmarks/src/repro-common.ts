@@ -63,6 +63,32 @@ export interface StartOptions {
   readonly log: (m: string) => void;
 }
 
+/**
+ * A method's row name in the report: the method alone on the base (first) preset, `method (preset)` on a
+ * larger one, so one table holds both.
+ *
+ * @example
+ * ```ts
+ * modelName('carl', 'mini', 'tiny'); // 'carl (mini)'
+ * ```
+ */
+export function modelName(method: string, preset: string, basePreset: string): string {
+  return preset === basePreset ? method : `${method} (${preset})`;
+}
+
+/**
+ * The inverse of {@link modelName}: the method and, for a larger preset's row, the preset.
+ *
+ * @example
+ * ```ts
+ * parseModelName('carl (mini)'); // { method: 'carl', preset: 'mini' }
+ * ```
+ */
+export function parseModelName(model: string): { method: string; preset?: string } {
+  const m = /^(.*) \(([^()]*)\)$/.exec(model);
+  return m === null ? { method: model } : { method: m[1] as string, preset: m[2] as string };
+}
+
 /** Folder of a common start. */
 export function startDir(cacheDir: string, preset: string, start: number): string {
   return path.join(cacheDir, `start-${preset}-${start}`);

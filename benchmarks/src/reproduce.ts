@@ -42,7 +42,7 @@ import {
   type SeriesStyle,
 } from '@carl/eval-benchmarks';
 import { trainCarl, type StepRecord, type TrainConfig } from '@carl/trainer';
-import { commonStart, openModel, startDir, type DecontaminationCounts } from './repro-common';
+import { commonStart, modelName, openModel, parseModelName, startDir, type DecontaminationCounts } from './repro-common';
 import { learningRateEdge, runPresetSweep, runSweep, SETTINGS_PER_METHOD, tunedFrom, TUNED_METHODS, type SweepFile } from './sweep-grid';
 
 const BASELINES = ['none', 'tfidf', 'mse-regression', 'simcse', 'supcon-binned'] as const;
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
 
   const cells: Cell[] = [];
   const runCell = async (method: string, preset: string, seed: number): Promise<void> => {
-    const name = preset === 'tiny' ? method : `${method} (${preset})`;
+    const name = modelName(method, preset, 'tiny');
     const cellDir = path.join(cacheDir, 'runs', `${method}${preset === 'tiny' ? '' : `@${preset}`}-seed${seed}`);
     const resultFile = path.join(cellDir, 'cell.json');
     if (fs.existsSync(resultFile)) {
@@ -321,7 +321,7 @@ function compareToBaseline(reports: readonly EvaluationReport[], baseline: strin
   const agg = aggregateReports([...reports], 'headline');
   const rows: Omit<Comparison, 'pHolm'>[] = [];
   for (const row of agg.rows.filter((r) => r.model !== baseline)) {
-    const preset = / \((.*)\)$/.exec(row.model)?.[1];
+    const { preset } = parseModelName(row.model);
     const against = preset === undefined || baseline === 'tfidf' ? baseline : `${baseline} (${preset})`;
     const base = agg.rows.find((r) => r.model === against);
     if (base === undefined || base === row) continue;
@@ -398,8 +398,7 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     return [m, Object.fromEntries(tasks.map((t) => [t, meanStd(mine.map((c) => probeSeconds(c)[t] ?? Number.NaN)).mean]).filter(([, v]) => Number.isFinite(v as number)))];
   }));
   const tuning = Object.fromEntries(present.map((m) => {
-    const base = m.replace(/ \(.*\)$/, '');
-    const preset = / \((.*)\)$/.exec(m)?.[1];
+    const { method: base, preset } = parseModelName(m);
     const from = tunedFrom(base);
     // A larger preset's own learning-rate sweep when it ran, else tiny's setting (as the run trained it).
     const sweepOf = from === undefined ? ctx.sweep : settingSweep(from, preset, ctx.sweep, ctx.presetSweeps);
@@ -456,9 +455,10 @@ async function writeReport(cells: readonly Cell[], ctx: ReportContext): Promise<
     '',
     ...present.map((m) => {
       const t = tuning[m];
+      const { method, preset } = parseModelName(m);
       const notes = typeof t === 'string' ? [] : [
-        ...(t?.tunedAs !== m.replace(/ \(.*\)$/, '') ? [`${t?.tunedAs}'s setting`] : []),
-        ...(m.endsWith(')') && t !== undefined ? [t.tunedOn === /\((.*)\)$/.exec(m)?.[1] ? `learning rate tuned on ${t.tunedOn}` : `${t.tunedOn}'s setting, not tuned on this preset`] : []),
+        ...(t?.tunedAs !== method ? [`${t?.tunedAs}'s setting`] : []),
+        ...(preset !== undefined && t !== undefined ? [t.tunedOn === preset ? `learning rate tuned on ${t.tunedOn}` : `${t.tunedOn}'s setting, not tuned on this preset`] : []),
         ...(t?.learningRateEdge ? [`still the ${t.learningRateEdge} learning rate it tried after the sweep's steps past its grid: the optimum may lie beyond it`] : []),
       ];
       return `- \`${m}\`: ${typeof t === 'string' ? t : `${t?.setting ?? ''} (dev score ${fmt(t?.devScore)}${notes.map((x) => `, ${x}`).join('')})`}`;
@@ -512,7 +512,7 @@ function writeCurves(cells: readonly Cell[], ctx: ReportContext, styles: Readonl
   const seed = ctx.seeds[0];
   const families = new Map<string, { yLabel: string; series: LineSeries[] }>();
   for (const c of cells.filter((x) => x.seed === seed && x.history.length > 0)) {
-    const family = LOSS_FAMILY[c.method.replace(/ \(.*\)$/, '')] ?? { title: c.method, yLabel: 'loss' };
+    const family = LOSS_FAMILY[parseModelName(c.method).method] ?? { title: c.method, yLabel: 'loss' };
     const { x: xs, y: ys } = meanEvery10(c.history, (h) => h.loss);
     const style = styles.get(c.method);
     const entry = families.get(family.title) ?? { yLabel: family.yLabel, series: [] };
