@@ -95,6 +95,26 @@ export function startDir(cacheDir: string, preset: string, start: number): strin
 }
 
 /**
+ * Refuses a cached start pre-trained for another number of MLM steps than asked (its `mlm-losses.json` has
+ * one loss per step): the start folder is named by preset and index only, so a run with another
+ * `--pretrain-steps` would otherwise reuse it, and every cell trained from it, without a word. A folder
+ * without the loss record (not built yet) passes.
+ *
+ * @example
+ * ```ts
+ * checkStartSteps(startDir(cacheDir, 'mini', 1), 6000); // throws if start-mini-1 has 3,000 steps
+ * ```
+ */
+export function checkStartSteps(dir: string, pretrainSteps: number): void {
+  const file = path.join(dir, 'mlm-losses.json');
+  if (!fs.existsSync(file)) return;
+  const steps = (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[]).length;
+  if (steps !== pretrainSteps) {
+    throw new Error(`${dir} was pre-trained for ${steps} MLM steps, but this run asks for ${pretrainSteps}: use another --cache (the cells trained from it are cached beside it) or the same step count`);
+  }
+}
+
+/**
  * The MLM-pretrained encoder of one start (cached; the pre-training resumes). Its text is the training
  * text of {@link PRETRAIN_CORPORA} with every sentence that occurs in an evaluation set removed
  * (`decontamination.json` records the counts per corpus); the MLM loss of every step goes to
@@ -103,6 +123,7 @@ export function startDir(cacheDir: string, preset: string, start: number): strin
 export async function commonStart(options: StartOptions): Promise<string> {
   const dir = startDir(options.cacheDir, options.preset, options.start);
   if (fs.existsSync(path.join(dir, 'config.json'))) {
+    checkStartSteps(dir, options.pretrainSteps);
     await restoreMlmHead(dir, options.log);
     return dir;
   }

@@ -42,7 +42,7 @@ import {
   type SeriesStyle,
 } from '@carl/eval-benchmarks';
 import { trainCarl, type StepRecord, type TrainConfig } from '@carl/trainer';
-import { commonStart, modelName, openModel, parseModelName, startDir, type DecontaminationCounts } from './repro-common';
+import { checkStartSteps, commonStart, modelName, openModel, parseModelName, startDir, type DecontaminationCounts } from './repro-common';
 import { learningRateEdge, runPresetSweep, runSweep, SETTINGS_PER_METHOD, tunedFrom, TUNED_METHODS, type SweepFile } from './sweep-grid';
 
 const BASELINES = ['none', 'tfidf', 'mse-regression', 'simcse', 'supcon-binned'] as const;
@@ -202,6 +202,8 @@ async function main(): Promise<void> {
     const resultFile = path.join(cellDir, 'cell.json');
     if (fs.existsSync(resultFile)) {
       const cached = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as Cell;
+      // A cached cell came from this cache's start: one pre-trained for other steps makes it another cell.
+      if (method !== 'tfidf' && args.init === undefined) checkStartSteps(startDir(cacheDir, preset, cached.start), pretrainOf(preset));
       // A cell trained with other settings (say, library defaults by a process run with --no-sweep and no
       // sweep.json) must not enter a table of tuned methods unnoticed.
       const wanted = tunedConfig(method, preset);
