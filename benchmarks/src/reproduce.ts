@@ -324,7 +324,7 @@ function compareToBaseline(reports: readonly EvaluationReport[], baseline: strin
   const rows: Omit<Comparison, 'pHolm'>[] = [];
   for (const row of agg.rows.filter((r) => r.model !== baseline)) {
     const { preset } = parseModelName(row.model);
-    const against = preset === undefined || baseline === 'tfidf' ? baseline : `${baseline} (${preset})`;
+    const against = preset === undefined || baseline === 'tfidf' ? baseline : modelName(baseline, preset, 'tiny');
     const base = agg.rows.find((r) => r.model === against);
     if (base === undefined || base === row) continue;
     for (const col of agg.columns) {
